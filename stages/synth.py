@@ -362,7 +362,7 @@ def application(tab: Table, risk: np.ndarray, wealth: np.ndarray, rng: np.random
     cnt_children = out["CNT_CHILDREN"].to_numpy()
     out["CNT_FAM_MEMBERS"] = np.where(out["CNT_FAM_MEMBERS"].isna(), np.nan,
                                       np.maximum(out["CNT_FAM_MEMBERS"], cnt_children + 1))
-    return out[[c for c in tab.column_names if c in out]], scores
+    return _ints(out[[c for c in tab.column_names if c in out]], tab), scores
 
 
 def true_logit(risk: np.ndarray, scores: dict[str, np.ndarray]) -> np.ndarray:
@@ -492,9 +492,7 @@ def bureau(clients: Clients, rng, scale: float) -> tuple[pd.DataFrame, pd.DataFr
     out["AMT_CREDIT_SUM_DEBT"] = np.where(closed & out["AMT_CREDIT_SUM_DEBT"].notna(), 0.0,
                                           out["AMT_CREDIT_SUM_DEBT"])
     out["DAYS_CREDIT_UPDATE"] = np.maximum(out["DAYS_CREDIT_UPDATE"], out["DAYS_CREDIT"])
-    for c in tab.columns:
-        if c.written_as == "int":
-            out[c.name] = out[c.name].astype(np.int64)
+    out = _ints(out, tab)
 
     # bureau_balance: a share of the credits reported monthly, plus balance ids with no bureau row.
     rel_b = _relation("bureau_balance.SK_ID_BUREAU -> bureau.SK_ID_BUREAU")
@@ -586,10 +584,7 @@ def previous(clients: Clients, rng) -> pd.DataFrame:
     no_terms = rng.random(n) < p_missing
     for c in ("AMT_ANNUITY", "CNT_PAYMENT"):
         out[c] = np.where(no_terms, np.nan, out[c])
-    for c in tab.columns:
-        if c.written_as == "int":
-            out[c.name] = out[c.name].astype(np.int64)
-    return out
+    return _ints(out, tab)
 
 
 def _place_months(rng, counts: np.ndarray, latest_max: int = -1, mean_gap: float = 20.0) -> np.ndarray:
@@ -717,10 +712,7 @@ def _credit_card(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarr
 
 def _ints(frame: pd.DataFrame, tab: Table) -> pd.DataFrame:
     """Columns Kaggle writes as integers get an integer dtype (so the CSV says 12, not 12.0)."""
-    for c in tab.columns:
-        if c.written_as == "int":
-            frame[c.name] = np.asarray(frame[c.name], dtype=np.float64).round().astype(np.int64)
-    return frame
+    return frame.astype({c.name: np.int64 for c in tab.columns if c.written_as == "int" and c.name in frame})
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -767,14 +759,13 @@ def generate(n_clients: int, n_test_clients: int, seed: int, out_dir: Path, trut
             app, scores = application(table(name), clients.risk[mask], clients.wealth[mask], rng_app, shifts)
             logit = true_logit(clients.risk[mask], scores)
             ids = clients.ids[mask]
-            app.insert(0, "SK_ID_CURR", ids)
+            head = {"SK_ID_CURR": ids}
             logits.append(logit)
             ids_all.append(ids)
             if name == "application_train":
                 intercept = intercept_for(logit, TARGET_RATE)
-                target = (rng_target.random(len(ids)) < expit(logit + intercept)).astype(np.int64)
-                app.insert(1, "TARGET", target)
-            emit(name, app)
+                head["TARGET"] = (rng_target.random(len(ids)) < expit(logit + intercept)).astype(np.int64)
+            emit(name, pd.concat([pd.DataFrame(head), app], axis=1))
         pd_true = expit(np.concatenate(logits) + intercept)
         truth = pd.DataFrame({"SK_ID_CURR": np.concatenate(ids_all), "PD": np.round(pd_true, 10)})
         truth.sort_values("SK_ID_CURR").to_csv(tmp / "truth.csv", index=False)

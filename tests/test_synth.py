@@ -1,0 +1,225 @@
+"""The synthetic generator against schema.json: layout, marginals, relations, format, determinism, signal."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from credit_scoring.schema import SENTINEL_DAYS, raw_schema, table, tables
+from stages.synth import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS, generate
+
+FULL_CLIENTS = FULL_TRAIN_CLIENTS + FULL_TEST_CLIENTS
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """One generated data set, large enough for stable shares (about 1.5 s of generation per 10k clients)."""
+    out = tmp_path_factory.mktemp("synthetic")
+    generate(30_000, 5_000, seed=7, out_dir=out / "csv", truth_file=out / "truth.csv", log=lambda *_: None)
+    frames = {name: pd.read_csv(out / "csv" / t.file, low_memory=False) for name, t in tables().items()}
+    return out, frames, pd.read_csv(out / "truth.csv")
+
+
+def test_column_names_and_order_match_kaggle_exactly(synthetic):
+    out, frames, _ = synthetic
+    for name, t in tables().items():
+        header = (out / "csv" / t.file).open().readline().strip().split(",")
+        assert header == t.column_names, name
+
+
+def test_categories_come_from_the_schema_and_major_ones_appear(synthetic):
+    _, frames, _ = synthetic
+    for name, t in tables().items():
+        for col in t.columns:
+            if col.kind != "category":
+                continue
+            seen = set(frames[name][col.name].dropna().astype(str))
+            assert seen <= set(col.value_shares), (name, col.name, seen - set(col.value_shares))
+            major = {c for c, share in col.value_shares.items() if share >= 0.02}
+            assert major <= seen, (name, col.name, major - seen)
+
+
+def test_missing_rates_within_five_points(synthetic):
+    _, frames, _ = synthetic
+    for name, t in tables().items():
+        for col in t.columns:
+            rate = frames[name][col.name].isna().mean()
+            assert abs(rate - col.missing_rate) <= 0.05, (name, col.name, rate, col.missing_rate)
+
+
+def test_category_shares_follow_the_schema(synthetic):
+    _, frames, _ = synthetic
+    for name in ("application_train", "application_test", "previous_application", "bureau"):
+        for col in table(name).columns:
+            if col.kind != "category" or col.name == "CODE_REJECT_REASON":
+                continue
+            shares = frames[name][col.name].value_counts(normalize=True)
+            for value, expected in col.value_shares.items():
+                assert abs(shares.get(value, 0.0) - expected) < 0.03, (name, col.name, value)
+
+
+def test_numeric_medians_follow_the_schema(synthetic):
+    """Medians of application columns drawn from their own marginal land within a few percent of the range."""
+    _, frames, _ = synthetic
+    app = frames["application_train"]
+    for col in table("application_train").columns:
+        if col.kind == "category" or col.value_shares or col.name in ("SK_ID_CURR", "DAYS_EMPLOYED"):
+            continue
+        q = col.quantiles
+        width = max(q[5] - q[1], 1e-12)
+        assert abs(app[col.name].median() - q[3]) / width < 0.05, col.name
+
+
+def test_target_rate_and_oracle_auc(synthetic):
+    _, frames, truth = synthetic
+    app = frames["application_train"]
+    assert 0.07 <= app["TARGET"].mean() <= 0.09
+    scored = app[["SK_ID_CURR", "TARGET"]].merge(truth, on="SK_ID_CURR")
+    assert len(scored) == len(app)
+    assert 0.78 <= roc_auc_score(scored["TARGET"], scored["PD"]) <= 0.82
+    assert set(truth["SK_ID_CURR"]) == set(app["SK_ID_CURR"]) | set(frames["application_test"]["SK_ID_CURR"])
+
+
+def _share(relation: str, key: str) -> float:
+    return raw_schema()["relations"][relation][key]
+
+
+def test_relations_within_twenty_percent_of_the_schema(synthetic):
+    _, f, _ = synthetic
+    train_ids = f["application_train"]["SK_ID_CURR"]
+    n_clients = len(train_ids) + len(f["application_test"])
+    scale = n_clients / FULL_CLIENTS
+    checks = {
+        "train clients with bureau": (train_ids.isin(f["bureau"]["SK_ID_CURR"]).mean(),
+                                      _share("bureau.SK_ID_CURR -> application.SK_ID_CURR",
+                                             "share_of_train_clients_with_any")),
+        "train clients with previous": (train_ids.isin(f["previous_application"]["SK_ID_CURR"]).mean(),
+                                        _share("previous_application.SK_ID_CURR -> application.SK_ID_CURR",
+                                               "share_of_train_clients_with_any")),
+    }
+    relations = raw_schema()["relations"]
+    for rel, spec in relations.items():
+        if not isinstance(spec, dict) or "rows" not in spec:
+            continue
+        child = rel.split(".")[0]
+        key = rel.split(".")[1].split(" ")[0]
+        distinct = next(v for k, v in spec.items() if k.startswith("distinct"))
+        checks[f"{child} rows"] = (len(f[child]) / scale, spec["rows"])
+        checks[f"{child} distinct {key}"] = (f[child][key].nunique() / scale, distinct)
+        checks[f"{child} rows per {key}"] = (len(f[child]) / f[child][key].nunique(), spec["rows"] / distinct)
+    for what, (got, expected) in checks.items():
+        assert abs(got / expected - 1) <= 0.20, (what, got, expected)
+
+
+def test_orphans_exist_like_in_the_real_balance_file(synthetic):
+    _, f, _ = synthetic
+    orphan_share = 1 - f["bureau_balance"]["SK_ID_BUREAU"].drop_duplicates().isin(f["bureau"]["SK_ID_BUREAU"]).mean()
+    assert 0.01 < orphan_share < 0.2
+
+
+def test_structural_rules_of_the_real_files(synthetic):
+    _, f, _ = synthetic
+    app = f["application_train"]
+    pensioner = app["NAME_INCOME_TYPE"].isin(["Pensioner", "Unemployed"])
+    assert (app.loc[pensioner, "DAYS_EMPLOYED"] == SENTINEL_DAYS).all()
+    assert (app.loc[~pensioner, "DAYS_EMPLOYED"] <= 0).all()
+    assert (app.loc[pensioner, "ORGANIZATION_TYPE"] == "XNA").all()
+    assert app.loc[app["FLAG_OWN_CAR"] == "N", "OWN_CAR_AGE"].isna().all()
+    assert (app["CNT_FAM_MEMBERS"].dropna() >= app.loc[app["CNT_FAM_MEMBERS"].notna(), "CNT_CHILDREN"] + 1).all()
+    bureau = f["bureau"]
+    closed = bureau["CREDIT_ACTIVE"] == "Closed"
+    assert (bureau.loc[closed, "DAYS_ENDDATE_FACT"] >= bureau.loc[closed, "DAYS_CREDIT"]).all()
+    assert bureau.loc[~closed, "DAYS_ENDDATE_FACT"].isna().all()
+    prev = f["previous_application"]
+    assert (prev.loc[prev["NAME_CONTRACT_STATUS"] != "Refused", "CODE_REJECT_REASON"] == "XAP").all()
+    assert prev.loc[prev["NAME_CONTRACT_STATUS"] != "Approved", "DAYS_FIRST_DUE"].isna().all()
+    assert (prev["DAYS_FIRST_DRAWING"] == SENTINEL_DAYS).mean() > 0.3
+    approved = set(prev.loc[prev["NAME_CONTRACT_STATUS"] == "Approved", "SK_ID_PREV"])
+    for name in ("POS_CASH_balance", "installments_payments", "credit_card_balance"):
+        assert f[name]["SK_ID_PREV"].isin(approved).all(), name
+    cards = set(prev.loc[prev["NAME_CONTRACT_TYPE"] == "Revolving loans", "SK_ID_PREV"])
+    assert f["credit_card_balance"]["SK_ID_PREV"].isin(cards).all()
+
+
+def test_application_test_drifts_like_the_real_file(synthetic):
+    _, f, _ = synthetic
+    train, test = f["application_train"], f["application_test"]
+    revolving = lambda d: (d["NAME_CONTRACT_TYPE"] == "Revolving loans").mean()  # noqa: E731
+    assert revolving(train) > 0.08 and revolving(test) < 0.02
+    assert test["AMT_CREDIT"].median() < train["AMT_CREDIT"].median() * 0.95  # real: 450,000 vs 508,500
+    assert test["AMT_REQ_CREDIT_BUREAU_QRT"].eq(0).mean() < train["AMT_REQ_CREDIT_BUREAU_QRT"].eq(0).mean() - 0.1
+    assert abs(test["EXT_SOURCE_2"].median() - train["EXT_SOURCE_2"].median()) < 0.03
+    assert "TARGET" not in test.columns
+
+
+def test_csv_is_formatted_like_kaggle(synthetic):
+    out, _, _ = synthetic
+    lines = (out / "csv" / "application_train.csv").open().read().splitlines()[:200]
+    header = lines[0].split(",")
+    income, children, ext1 = (header.index(c) for c in ("AMT_INCOME_TOTAL", "CNT_CHILDREN", "EXT_SOURCE_1"))
+    import csv
+
+    rows = list(csv.reader(lines[1:]))
+    assert all(r[income].endswith(".0") or "." in r[income] for r in rows)  # floats written as 202500.0
+    assert all("." not in r[children] for r in rows)  # ints as 0, not 0.0
+    assert any(r[ext1] == "" for r in rows)  # missing is an empty field
+    raw = "\n".join(lines)
+    assert '"Secondary / secondary special"' not in raw  # quotes only where a comma needs them
+    assert "NaN" not in raw and "nan" not in raw
+
+
+def _digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path):
+    for run in ("a", "b", "c"):
+        seed = 3 if run != "c" else 4
+        generate(600, 100, seed=seed, out_dir=tmp_path / run, truth_file=tmp_path / run / "truth.csv",
+                 log=lambda *_: None)
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+    assert _digests(tmp_path / "a") != _digests(tmp_path / "c")
+
+
+def test_command_line_writes_the_files(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.synth", "--n-clients", "300", "--n-test-clients", "50", "--seed", "1",
+         "--out", str(tmp_path / "csv"), "--truth", str(tmp_path / "truth.csv")],
+        capture_output=True, text=True, check=True,
+    )
+    assert "8 files" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == sorted(t.file for t in tables().values())
+    assert pd.read_csv(tmp_path / "truth.csv").columns.tolist() == ["SK_ID_CURR", "PD"]
+
+
+def test_too_few_clients_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="at least 100"):
+        generate(10, 1, seed=1, out_dir=tmp_path / "csv", truth_file=tmp_path / "t.csv")
+    assert not (tmp_path / "csv").exists()
+
+
+def test_history_carries_signal_of_its_own(synthetic):
+    """A LightGBM on the application table alone stays at least 0.03 AUC below the oracle on the same holdout."""
+    _, f, truth = synthetic
+    app = f["application_train"].merge(truth, on="SK_ID_CURR")
+    X = app.drop(columns=["SK_ID_CURR", "TARGET", "PD"])
+    for c in X.columns:
+        if not pd.api.types.is_numeric_dtype(X[c]):
+            X[c] = X[c].astype("category")
+    X_tr, X_ho, y_tr, y_ho, _, pd_ho = train_test_split(X, app["TARGET"], app["PD"], test_size=0.3,
+                                                       stratify=app["TARGET"], random_state=0)
+    model = lgb.LGBMClassifier(n_estimators=400, learning_rate=0.03, num_leaves=15, min_child_samples=100,
+                               subsample=0.8, subsample_freq=1, colsample_bytree=0.5, verbose=-1, random_state=0)
+    model.fit(X_tr, y_tr)
+    app_only = roc_auc_score(y_ho, model.predict_proba(X_ho)[:, 1])
+    oracle = roc_auc_score(y_ho, pd_ho)
+    assert app_only <= oracle - 0.03, (app_only, oracle)
+    assert app_only > 0.65  # the application table still carries most of the usual signal
