@@ -1,0 +1,149 @@
+"""The featurize stage end to end on the real sample, and its leakage audit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from credit_scoring import features as F
+from credit_scoring.schema import TABLE_NAMES
+from stages import featurize
+from tests.test_features import load_sample
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def stage_dir(tmp_path, monkeypatch):
+    """A work tree holding params.yaml and data/prepared written from the real sample (8 tables, partly
+    linked), with every fifth client in the holdout; the stage runs from there as `dvc repro` runs it."""
+    prepared = tmp_path / "data/prepared"
+    prepared.mkdir(parents=True)
+    for name in TABLE_NAMES:
+        load_sample(name).to_parquet(prepared / f"{name}.parquet", index=False)
+    split = load_sample("application_train")[["SK_ID_CURR", "TARGET"]]
+    split["holdout"] = np.arange(len(split)) % 5 == 0
+    split.to_parquet(prepared / "split.parquet", index=False)
+    shutil.copy(REPO / "params.yaml", tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_stage_runs_end_to_end_on_the_real_sample(stage_dir):
+    featurize.main()
+    train = pd.read_parquet(stage_dir / "data/features/train.parquet")
+    test = pd.read_parquet(stage_dir / "data/features/test.parquet")
+    assert list(train.columns) == ["SK_ID_CURR", "TARGET", *F.feature_columns()]
+    assert list(test.columns) == ["SK_ID_CURR", *F.feature_columns()]
+    assert train["SK_ID_CURR"].tolist() == load_sample("application_train")["SK_ID_CURR"].tolist()
+    assert len(test) == len(load_sample("application_test"))
+    assert train[F.feature_columns()].dtypes.eq("float64").all()
+    flags = list(F.HISTORY_FLAGS.values())
+    assert train[flags].isin([0.0, 1.0]).all().all() and test[flags].isin([0.0, 1.0]).all().all()
+    assert test["HAS_BUREAU"].sum() > 0  # the sample's few linked clients got their history
+
+    audit = pd.read_csv(stage_dir / "reports/tables/leakage_audit.csv")
+    assert sorted(audit["feature"]) == sorted(F.feature_columns())
+    assert not audit["id_like"].any() and not audit["target_derived"].any()
+    assert audit["auc"].between(0.5, 1).all()
+
+    metrics = json.loads((stage_dir / "reports/metrics/featurize.json").read_text())
+    assert metrics["clients_train"] == 1000 and metrics["features"] == len(F.feature_columns())
+    assert set(metrics["history_share"]) == set(F.HISTORY_FLAGS) and metrics["seconds"] >= 0
+
+
+def audit_frame(n: int = 2000) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(0)
+    target = (rng.random(n) < 0.2).astype("int64")
+    ids = rng.permutation(np.arange(100000, 100000 + n))
+    frame = pd.DataFrame(
+        {
+            "TARGET": target,
+            "NOISE": rng.normal(size=n),
+            "STRONG": target + rng.normal(scale=0.8, size=n),  # predictive, but no copy of the target
+            "LEAK": np.where(rng.random(n) < 0.5, np.nan, target),  # the target, half missing
+            "CLIENT_NUMBER": ids.astype("float64"),
+            "SK_ID_PREV_MAX": rng.normal(size=n),
+        },
+        index=pd.Index(ids, name="SK_ID_CURR"),
+    )
+    return frame, np.ones(n, dtype=bool)
+
+
+def test_audit_flags_ids_and_target_leaks():
+    frame, fitting = audit_frame()
+    audit = featurize.leakage_audit(frame, fitting, featurize.DEFAULTS).set_index("feature")
+    assert audit.loc["LEAK", "target_derived"] and audit.loc["LEAK", "auc_present"] == 1.0
+    assert audit.loc["CLIENT_NUMBER", "id_like"] and audit.loc["CLIENT_NUMBER", "id_rank_corr"] == pytest.approx(1)
+    assert audit.loc["SK_ID_PREV_MAX", "id_like"]
+    assert audit.loc["STRONG", "suspicious"] and not audit.loc["STRONG", "target_derived"]
+    assert not audit.loc["NOISE", ["id_like", "target_derived", "suspicious"]].any()
+    assert audit.loc["NOISE", "auc"] < 0.56
+    with pytest.raises(featurize.LeakageError, match="LEAK.*|CLIENT_NUMBER"):
+        featurize.raise_on_leaks(audit.reset_index(), Path("audit.csv"))
+
+
+def test_audit_uses_only_the_fitting_rows():
+    frame, _ = audit_frame()
+    fitting = np.arange(len(frame)) % 2 == 0
+    # a column that equals the target only on holdout rows is invisible to the audit, by design
+    frame["HOLDOUT_ONLY"] = np.where(fitting, 0.0, frame["TARGET"])
+    audit = featurize.leakage_audit(frame, fitting, featurize.DEFAULTS).set_index("feature")
+    assert audit.loc["HOLDOUT_ONLY", "auc"] == 0.5
+
+
+@pytest.mark.parametrize(
+    "leak, column",
+    [
+        (lambda app: app["TARGET"] if "TARGET" in app else 0, "APPROVAL_SCORE"),
+        (lambda app: app["SK_ID_CURR"], "CLIENT_REF"),
+    ],
+)
+def test_stage_fails_on_a_leaking_feature(stage_dir, monkeypatch, leak, column):
+    honest = F.application_features
+
+    def leaky(app: pd.DataFrame) -> pd.DataFrame:
+        out = honest(app)
+        out[column] = np.asarray(leak(app), dtype="float64") * np.ones(len(out))
+        return out
+
+    monkeypatch.setattr(F, "application_features", leaky)
+    with pytest.raises(featurize.LeakageError, match=column):
+        featurize.main()
+    audit = pd.read_csv(stage_dir / "reports/tables/leakage_audit.csv").set_index("feature")
+    assert audit.loc[column, ["id_like", "target_derived"]].any()
+    assert not (stage_dir / "data/features/train.parquet").exists()
+
+
+def test_stage_reads_its_params_with_defaults(stage_dir):
+    params = (stage_dir / "params.yaml").read_text()
+    (stage_dir / "params.yaml").write_text(params + "\nfeaturize:\n  suspicious_auc: 0.5\n")
+    featurize.main()
+    audit = pd.read_csv(stage_dir / "reports/tables/leakage_audit.csv")
+    metrics = json.loads((stage_dir / "reports/metrics/featurize.json").read_text())
+    assert metrics["suspicious_features"] == int((audit["auc"] > 0.5).sum()) > 0
+
+
+def test_benchmark_engines_write_the_same_features(stage_dir):
+    """The benchmark script on a small folder: both engines produce the same matrices, and a measured
+    run reports its times and memory."""
+    from benchmarks import featurize_full as bench
+
+    prepared = stage_dir / "data/prepared"
+    written = {}
+    for engine in bench.ENGINES:
+        out = stage_dir / engine
+        out.mkdir()
+        bench.compute(engine, prepared, out)
+        written[engine] = pd.read_parquet(out / "application_train.parquet")
+    duck, pandas_run = written["duckdb"], written["pandas"]
+    assert list(duck.columns) == list(pandas_run.columns) == ["SK_ID_CURR", "TARGET", *F.feature_columns()]
+    np.testing.assert_allclose(duck.to_numpy(dtype=float), pandas_run.to_numpy(dtype=float), rtol=1e-9, atol=1e-9)
+    measured = bench.run_child("duckdb", prepared)
+    assert measured["compute_seconds"] > 0 and measured["peak_rss_gb"] > 0
+    assert 0 < measured["history_seconds"] <= measured["compute_seconds"]
