@@ -1,0 +1,54 @@
+"""The served model bundle, ``models/champion/``: written by the threshold stage, read by the API.
+
+It holds everything scoring needs without MLflow or the training code: the fitted model, the decision
+threshold, the feature names in the order the model expects, the model version, the holdout metrics, and
+the holdout scores used as the reference distribution for monitoring.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+
+MODEL_FILE = "model.joblib"
+BUNDLE_FILE = "bundle.json"
+REFERENCE_SCORES = "reference_scores.parquet"
+
+DECISION_GRANTED = "accordé"
+DECISION_REFUSED = "refusé"
+
+
+@dataclass
+class Bundle:
+    model: object
+    threshold: float
+    features: list[str]
+    model_version: str
+    info: dict
+
+    def probability(self, features: pd.DataFrame) -> np.ndarray:
+        """Default probabilities for rows of features (columns reordered to the model's order)."""
+        missing = [c for c in self.features if c not in features.columns]
+        if missing:
+            raise ValueError(f"{len(missing)} feature(s) missing, e.g. {missing[:5]}")
+        return self.model.predict_proba(features[self.features].astype("float32"))[:, 1]
+
+    def decision(self, probability: float) -> str:
+        return DECISION_REFUSED if probability >= self.threshold else DECISION_GRANTED
+
+
+def load_bundle(directory: str | Path) -> Bundle:
+    directory = Path(directory)
+    info = json.loads((directory / BUNDLE_FILE).read_text())
+    return Bundle(
+        model=joblib.load(directory / MODEL_FILE),
+        threshold=float(info["threshold"]),
+        features=list(info["features"]),
+        model_version=str(info["model_version"]),
+        info=info,
+    )

@@ -1,0 +1,156 @@
+"""Training data, folds and out-of-fold predictions shared by the baseline, tune and threshold stages.
+
+Every model is judged the same way: stratified K-fold on the training part only (the holdout is scored once,
+by the threshold stage), everything fitted (imputer, scaler, sampler, early stopping) inside the fold, and
+the business cost at the best threshold computed on the out-of-fold predictions.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_selection import VarianceThreshold
+from sklearn.model_selection import StratifiedKFold
+
+FEATURES_TRAIN = Path("data/features/train.parquet")
+SPLIT = Path("data/prepared/split.parquet")
+ORACLE = Path("data/prepared/oracle_pd.parquet")
+KEY, TARGET = "SK_ID_CURR", "TARGET"
+
+# Inputs a fair model may not use directly (the fairness audit compares both settings).
+PROTECTED_PREFIXES = ("CODE_GENDER", "DAYS_BIRTH", "AGE_YEARS", "EMPLOYED_AGE_RATIO")
+
+
+@dataclass
+class TrainingData:
+    """The training part and the holdout, as feature matrices in the stored column order."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    ids: np.ndarray
+    X_holdout: pd.DataFrame
+    y_holdout: np.ndarray
+    ids_holdout: np.ndarray
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.X.columns)
+
+
+def protected_columns(columns: list[str]) -> list[str]:
+    return [c for c in columns if c.startswith(PROTECTED_PREFIXES)]
+
+
+def load_training(features: Path = FEATURES_TRAIN, split: Path = SPLIT, exclude_protected: bool = False) -> TrainingData:
+    """Features joined to the stored split (by id, so row order never matters)."""
+    frame = pd.read_parquet(features)
+    holdout = pd.read_parquet(split).set_index(KEY)["holdout"]
+    is_holdout = frame[KEY].map(holdout)
+    if is_holdout.isna().any():
+        raise ValueError(f"{int(is_holdout.isna().sum())} clients of {features} are not in {split}")
+    is_holdout = is_holdout.astype(bool).to_numpy()
+    drop = [KEY, TARGET] + (protected_columns(list(frame.columns)) if exclude_protected else [])
+    X = frame.drop(columns=drop).astype("float32")
+    y = frame[TARGET].to_numpy().astype(int)
+    ids = frame[KEY].to_numpy()
+    return TrainingData(X[~is_holdout].reset_index(drop=True), y[~is_holdout], ids[~is_holdout],
+                        X[is_holdout].reset_index(drop=True), y[is_holdout], ids[is_holdout])
+
+
+def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The folds every stage shares, so out-of-fold costs of different models compare on the same rows."""
+    return list(StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+
+
+FitPredict = Callable[[pd.DataFrame, np.ndarray, pd.DataFrame], tuple[np.ndarray, dict]]
+"""Fit on (X_train, y_train), return (probabilities for X_valid, facts about the fit such as best iteration)."""
+
+
+@dataclass
+class OutOfFold:
+    proba: np.ndarray
+    fit_seconds: float  # mean over folds
+    fold_facts: list[dict]
+
+
+def out_of_fold(fit_predict: FitPredict, X: pd.DataFrame, y: np.ndarray, folds, after_fold=None) -> OutOfFold:
+    """Out-of-fold probabilities. ``after_fold(i, proba_so_far, done_mask)`` may raise to stop early (pruning)."""
+    proba = np.full(len(y), np.nan)
+    done = np.zeros(len(y), dtype=bool)
+    seconds, facts = [], []
+    for i, (train_idx, valid_idx) in enumerate(folds):
+        start = time.perf_counter()
+        proba[valid_idx], fact = fit_predict(X.iloc[train_idx], y[train_idx], X.iloc[valid_idx])
+        seconds.append(time.perf_counter() - start)
+        facts.append(fact)
+        done[valid_idx] = True
+        if after_fold is not None:
+            after_fold(i, proba, done)
+    return OutOfFold(proba, float(np.mean(seconds)), facts)
+
+
+# --------------------------------------------------------------------------------------------------------
+# The non-linear models tuned and served. Hyper-parameter names are the estimators' own, so a params.yaml
+# search space maps straight onto them.
+# --------------------------------------------------------------------------------------------------------
+ALGORITHMS = ("lightgbm", "hist_gradient_boosting")
+
+# VarianceThreshold's nanvar warns on columns that are empty in a fold; dropping them is the point.
+warnings.filterwarnings("ignore", message="(Degrees of freedom|All-NaN slice)", category=RuntimeWarning)
+
+
+def drop_uninformative() -> VarianceThreshold:
+    """Drops columns empty or constant in the training rows (structurally empty aggregates such as the due
+    dates of refused applications): imputers and HGB's binning cannot use them."""
+    return VarianceThreshold()
+
+
+def make_estimator(algorithm: str, params: dict, seed: int, n_estimators: int, early_stopping: bool):
+    """A fresh classifier. With ``early_stopping`` it may stop before ``n_estimators`` rounds on an inner
+    validation split (LightGBM: the one given to ``fit``; HGB: its own ``validation_fraction``)."""
+    from sklearn.pipeline import make_pipeline
+
+    if algorithm == "lightgbm":
+        import lightgbm as lgb
+
+        return lgb.LGBMClassifier(
+            n_estimators=n_estimators, subsample_freq=1, random_state=seed, deterministic=True, force_col_wise=True,
+            max_bin=63, n_jobs=2, verbose=-1, **params,
+        )
+    if algorithm == "hist_gradient_boosting":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return make_pipeline(
+            drop_uninformative(),
+            HistGradientBoostingClassifier(
+                max_iter=n_estimators, early_stopping=early_stopping, validation_fraction=0.1,
+                n_iter_no_change=30, max_bins=63, random_state=seed, **params,
+            ),
+        )
+    raise ValueError(f"unknown algorithm {algorithm!r}; expected one of {ALGORITHMS}")
+
+
+def fit_early_stopped(algorithm: str, params: dict, seed: int, max_rounds: int, patience: int,
+                      X: pd.DataFrame, y: np.ndarray):
+    """Fit with early stopping on an inner stratified 10 % of the given rows (never the rows scored later).
+
+    Returns the model and the number of rounds it kept.
+    """
+    if algorithm == "lightgbm":
+        import lightgbm as lgb
+        from sklearn.model_selection import train_test_split
+
+        X_fit, X_stop, y_fit, y_stop = train_test_split(X, y, test_size=0.1, stratify=y, random_state=seed)
+        model = make_estimator(algorithm, params, seed, max_rounds, early_stopping=True)
+        model.fit(X_fit, y_fit, eval_X=X_stop, eval_y=y_stop, eval_metric="binary_logloss",
+                  callbacks=[lgb.early_stopping(patience, verbose=False)])
+        return model, int(model.best_iteration_ or max_rounds)
+    model = make_estimator(algorithm, params, seed, max_rounds, early_stopping=True)
+    model.fit(X, y)
+    return model, int(model[-1].n_iter_)

@@ -1,0 +1,134 @@
+"""Training data, folds, out-of-fold predictions, search spaces and threshold choices on small frames."""
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from credit_scoring.modeling import (
+    fit_early_stopped,
+    load_training,
+    make_estimator,
+    out_of_fold,
+    protected_columns,
+    stratified_folds,
+)
+from stages.baseline import STRATEGIES, make_pipeline
+from stages.threshold import threshold_table
+from stages.tune import refined_space, suggest
+
+
+@pytest.fixture
+def small(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 600
+    x = rng.normal(size=n)
+    frame = pd.DataFrame({
+        "SK_ID_CURR": np.arange(100_000, 100_000 + n)[::-1],  # stored in another order than the split
+        "TARGET": (rng.random(n) < 1 / (1 + np.exp(2.5 - 1.5 * x))).astype(int),
+        "SIGNAL": x,
+        "NOISE": rng.normal(size=n),
+        "EMPTY": np.nan,
+        "CODE_GENDER_M": rng.integers(0, 2, n).astype(float),
+        "DAYS_BIRTH": -rng.integers(7000, 25000, n).astype(float),
+        "AGE_YEARS": rng.uniform(19, 69, n),
+    })
+    frame.to_parquet(tmp_path / "train.parquet")
+    split = frame[["SK_ID_CURR", "TARGET"]].sort_values("SK_ID_CURR")
+    split["holdout"] = split["SK_ID_CURR"] % 5 == 0
+    split.to_parquet(tmp_path / "split.parquet")
+    return tmp_path, frame, split
+
+
+def test_training_data_follows_the_split_by_id(small):
+    path, frame, split = small
+    data = load_training(path / "train.parquet", path / "split.parquet")
+    holdout_ids = set(split.loc[split["holdout"], "SK_ID_CURR"])
+    assert set(data.ids_holdout) == holdout_ids
+    assert not set(data.ids) & holdout_ids
+    assert "SK_ID_CURR" not in data.feature_names and "TARGET" not in data.feature_names
+    target = frame.set_index("SK_ID_CURR")["TARGET"]
+    assert (target.reindex(data.ids).to_numpy() == data.y).all()
+
+
+def test_protected_inputs_can_be_excluded(small):
+    path, _, _ = small
+    data = load_training(path / "train.parquet", path / "split.parquet", exclude_protected=True)
+    assert protected_columns(["CODE_GENDER_M", "DAYS_BIRTH", "AGE_YEARS", "EMPLOYED_AGE_RATIO", "X"]) == [
+        "CODE_GENDER_M", "DAYS_BIRTH", "AGE_YEARS", "EMPLOYED_AGE_RATIO"]
+    assert not protected_columns(data.feature_names)
+    assert "SIGNAL" in data.feature_names
+
+
+def test_a_client_missing_from_the_split_is_an_error(small):
+    path, frame, split = small
+    split.iloc[1:].to_parquet(path / "split.parquet")
+    with pytest.raises(ValueError, match="not in"):
+        load_training(path / "train.parquet", path / "split.parquet")
+
+
+def test_out_of_fold_never_scores_a_row_with_a_model_trained_on_it(small):
+    path, _, _ = small
+    data = load_training(path / "train.parquet", path / "split.parquet")
+    folds = stratified_folds(data.y, 4, 0)
+    seen = []
+
+    def fit_predict(X_train, y_train, X_valid):
+        seen.append((set(X_train.index), set(X_valid.index)))
+        return np.full(len(X_valid), 0.5), {}
+
+    oof = out_of_fold(fit_predict, data.X, data.y, folds)
+    assert not np.isnan(oof.proba).any()
+    for train_rows, valid_rows in seen:
+        assert not train_rows & valid_rows
+    assert set().union(*(v for _, v in seen)) == set(range(len(data.y)))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_baseline_pipelines_fit_with_empty_columns_and_resample_only_when_fitting(small, strategy):
+    path, _, _ = small
+    data = load_training(path / "train.parquet", path / "split.parquet")
+    pipeline = make_pipeline("logistic_regression", strategy, {"logistic_C": 1.0, "logistic_max_iter": 200,
+                                                               "smote_k_neighbors": 5}, 0)
+    pipeline.fit(data.X, data.y)
+    proba = pipeline.predict_proba(data.X_holdout)[:, 1]
+    assert len(proba) == len(data.y_holdout)  # no row added or dropped at prediction time
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(data.y_holdout, proba) > 0.7
+
+
+@pytest.mark.parametrize("algorithm", ["lightgbm", "hist_gradient_boosting"])
+def test_tuned_algorithms_fit_with_early_stopping_and_refit_with_fixed_rounds(small, algorithm):
+    path, _, _ = small
+    data = load_training(path / "train.parquet", path / "split.parquet")
+    params = {"learning_rate": 0.1}
+    model, rounds = fit_early_stopped(algorithm, params, 0, 300, 10, data.X, data.y)
+    assert 1 <= rounds <= 300
+    refit = make_estimator(algorithm, params, 0, rounds, early_stopping=False).fit(data.X, data.y)
+    again = make_estimator(algorithm, params, 0, rounds, early_stopping=False).fit(data.X, data.y)
+    assert np.array_equal(refit.predict_proba(data.X_holdout), again.predict_proba(data.X_holdout))  # seeded
+
+
+def test_search_spaces_and_their_refinement():
+    space = {"learning_rate": ["log", 0.03, 0.2], "num_leaves": ["int_log", 4, 64], "subsample": ["float", 0.5, 1.0]}
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    params = suggest(study.ask(), space)
+    assert 0.03 <= params["learning_rate"] <= 0.2 and isinstance(params["num_leaves"], int)
+    refined = refined_space(space, {"learning_rate": 0.18, "num_leaves": 8, "subsample": 0.55}, 2.0, 0.15)
+    assert refined["learning_rate"] == ["log", 0.09, 0.2]  # never beyond the wide bounds
+    assert refined["num_leaves"] == ["int_log", 4, 16]
+    assert refined["subsample"][1] == 0.5 and refined["subsample"][2] == pytest.approx(0.625)
+
+
+def test_cost_optimal_threshold_differs_from_the_f1_one_and_from_one_half():
+    rng = np.random.default_rng(2)
+    p = rng.beta(1.2, 12, 50_000)
+    y = (rng.random(len(p)) < p).astype(int)
+    table = threshold_table(y, p, 10, 1).set_index("seuil")
+    cost_t = table.loc["optimum du coût métier", "valeur"]
+    assert abs(cost_t - 1 / 11) < 0.02
+    assert table.loc["optimum du F1", "valeur"] != cost_t
+    costs = table["cout_par_client"]
+    assert costs["optimum du coût métier"] <= costs.min() + 1e-12
+    assert costs["0,5 (par défaut)"] > costs["optimum du coût métier"]

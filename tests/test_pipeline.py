@@ -1,0 +1,117 @@
+"""The stages end to end on tiny data, as `dvc repro` runs them: each main() in a fresh project folder.
+
+Once on small synthetic data (with the oracle metrics and the MLflow registry checked), once on the real
+Kaggle sample as `data.source: kaggle` (the drop-in path of users who bring the real download).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from credit_scoring.bundle import load_bundle
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO.parent / "shared" / "home_credit" / "sample"
+
+
+def tiny_params(**data) -> dict:
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["data"].update(data)
+    params["data"]["synthetic"] = {"n_clients": 4000, "n_test_clients": 600}
+    params["cv"]["folds"] = 3
+    params["tune"].update(n_trials=2, coarse_trials=2, coarse_sample=1.0, max_rounds=150, early_stopping_rounds=15,
+                          tpe_startup_trials=1, pruner_startup_trials=1)
+    return params
+
+
+def run_stages(project: Path, params: dict, monkeypatch) -> None:
+    from stages import baseline, featurize, prepare, threshold, tune
+
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
+    prepare.main()
+    featurize.main()
+    baseline.main()
+    tune.main([])
+    threshold.main()
+
+
+def read_metrics(project: Path, stage: str) -> dict:
+    return json.loads((project / "reports" / "metrics" / f"{stage}.json").read_text())
+
+
+CONTRACT = ("holdout_auc", "holdout_cost_per_client", "threshold", "holdout_accuracy", "holdout_recall",
+            "holdout_precision", "holdout_f1")
+
+
+@pytest.fixture(scope="module")
+def synthetic_project(tmp_path_factory):
+    project = tmp_path_factory.mktemp("project")
+    with pytest.MonkeyPatch.context() as mp:
+        run_stages(project, tiny_params(source="synthetic"), mp)
+    return project
+
+
+def test_synthetic_run_writes_every_contract_output(synthetic_project):
+    p = synthetic_project
+    for stage in ("prepare", "featurize", "baseline", "tune", "threshold"):
+        assert (p / "reports" / "metrics" / f"{stage}.json").exists(), stage
+    metrics = read_metrics(p, "threshold")
+    for key in (*CONTRACT, "oracle_holdout_auc", "oracle_holdout_cost_per_client"):
+        assert isinstance(metrics[key], float) and math.isfinite(metrics[key]), key
+    assert 0 < metrics["threshold"] < 0.5
+    assert 0.6 < metrics["holdout_auc"] <= metrics["oracle_holdout_auc"] + 0.05
+    for figure in ("cost_threshold", "roc", "precision_recall", "calibration", "confusion_matrix"):
+        assert (p / "reports" / "figures" / f"{figure}.png").stat().st_size > 10_000, figure
+    table = pd.read_csv(p / "reports" / "tables" / "thresholds.csv")
+    assert len(table) == 3
+    baseline = pd.read_csv(p / "reports" / "tables" / "baseline.csv")
+    assert len(baseline) == 8 and set(baseline["strategy"]) == {"none", "class_weight", "undersample", "smote"}
+    trials = pd.read_csv(p / "reports" / "tables" / "tune_trials.csv")
+    assert set(trials["phase"]) == {"coarse", "refined"}
+    assert set(trials["algorithm"]) >= {"lightgbm", "hist_gradient_boosting"}
+
+
+def test_champion_bundle_and_registry_give_the_same_probabilities(synthetic_project, monkeypatch):
+    import mlflow
+
+    p = synthetic_project
+    bundle = load_bundle(p / "models" / "champion")
+    features = pd.read_parquet(p / "data" / "features" / "train.parquet").head(200)
+    served = bundle.probability(features)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{p / 'mlflow.db'}")
+    monkeypatch.chdir(p)
+    mlflow.set_tracking_uri(f"sqlite:///{p / 'mlflow.db'}")
+    registered = mlflow.pyfunc.load_model("models:/home-credit-scoring@champion")
+    raw = registered.get_raw_model()
+    from_registry = raw.predict_proba(features[bundle.features].astype("float32"))[:, 1]
+    np.testing.assert_allclose(from_registry, served, rtol=1e-6)
+    version = mlflow.MlflowClient().get_model_version_by_alias("home-credit-scoring", "champion")
+    assert str(version.version) == bundle.model_version
+    assert float(version.tags["threshold"]) == bundle.threshold
+    runs = mlflow.search_runs(experiment_names=["home-credit-scoring"])
+    assert len(runs) >= 8 + 2 * 2 + 2  # baselines, coarse and refined trials, stage runs
+
+
+def test_real_kaggle_sample_runs_end_to_end(tmp_path, monkeypatch):
+    if not SAMPLE.is_dir():
+        pytest.skip(f"the real Kaggle sample is not at {SAMPLE}")
+    kaggle = tmp_path / "kaggle"
+    shutil.copytree(SAMPLE, kaggle)
+    (tmp_path / "project").mkdir()
+    run_stages(tmp_path / "project", tiny_params(source="kaggle", kaggle_dir=str(kaggle)), monkeypatch)
+    metrics = read_metrics(tmp_path / "project", "threshold")
+    for key in CONTRACT:
+        assert math.isfinite(metrics[key]), key
+    assert "oracle_holdout_auc" not in metrics  # no hidden truth in real data
+    assert 0.4 <= metrics["holdout_auc"] <= 1.0 and 0 <= metrics["threshold"] <= 1
+    assert metrics["warnings"] == [] or "leakage" in metrics["warnings"][0]
