@@ -1,0 +1,295 @@
+"""The prediction-event store: one row per scoring request, written by the API and read by the monitor.
+
+SQLAlchemy Core gives one code path for the default SQLite file and for PostgreSQL. The API must never wait on
+the database nor lose an event, so it hands events to an `EventWriter`, whose background thread writes them in
+batches and flushes everything on `close()`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import math
+import os
+import queue
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from numbers import Number
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeDecorator
+
+DEFAULT_URL = "sqlite:///events.db"  # a file at the repository root, next to mlflow.db
+DECISIONS = ("accordé", "refusé")
+log = logging.getLogger(__name__)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and read back timezone-aware on every backend: SQLite keeps no zone, so without
+    this a naive value would come back from one backend and an aware one from the other."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"timestamps must be timezone-aware, got {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+prediction_events = Table(
+    "prediction_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+    Column("request_id", Text, nullable=False, unique=True),
+    Column("model_version", Text, nullable=False),
+    Column("client_id", BigInteger, nullable=True),  # SK_ID_CURR when the caller sends it
+    Column("inputs", JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    CheckConstraint("decision IN ('accordé', 'refusé')", name="decision_known"),
+    CheckConstraint("probability >= 0 AND probability <= 1", name="probability_in_unit_interval"),
+)
+EVENT_COLUMNS = [c.name for c in prediction_events.columns]
+REQUIRED = ("model_version", "inputs", "probability", "decision", "threshold", "latency_ms", "endpoint")
+
+
+def store_url(url: str | None = None) -> str:
+    """The store's SQLAlchemy URL: the argument, else env EVENTS_URL, else the SQLite file. A plain
+    ``postgresql://`` URL is given the psycopg 3 driver (SQLAlchemy would otherwise look for psycopg2)."""
+    url = url or os.environ.get("EVENTS_URL") or DEFAULT_URL
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def create_store(url: str | None = None) -> Engine:
+    """An engine on the store, with the table created if missing. SQLite runs in WAL mode with a busy timeout, so
+    the monitor can read while the API writes, and several API workers can share the file."""
+    url = store_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi_connection, _record) -> None:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine, checkfirst=True)
+    return engine
+
+
+def _json_value(value):
+    """A value JSON (and PostgreSQL's JSONB) accepts: numpy scalars become Python numbers, NaN becomes null."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def event_row(event_: dict) -> dict:
+    """One event checked and completed (creation time now, a fresh request id) as the table stores it. Raises
+    ValueError on a malformed event, in the caller's thread, where the bug is."""
+    missing = [k for k in REQUIRED if event_.get(k) is None]
+    unknown = sorted(set(event_) - set(EVENT_COLUMNS) - {"id"})
+    if missing or unknown:
+        raise ValueError(f"prediction event: missing {missing}, unknown {unknown}")
+    if event_["decision"] not in DECISIONS:
+        raise ValueError(f"prediction event: decision must be one of {DECISIONS}, got {event_['decision']!r}")
+    if not isinstance(event_["inputs"], dict):
+        raise ValueError("prediction event: inputs must be a dict of application fields")
+    numbers = {k: event_[k] for k in ("probability", "threshold", "latency_ms")}
+    if not all(isinstance(v, Number) and math.isfinite(v) for v in numbers.values()):
+        raise ValueError(f"prediction event: probability, threshold and latency_ms must be finite numbers: {numbers}")
+    created = event_.get("created_at") or datetime.now(UTC)
+    if created.tzinfo is None:
+        raise ValueError(f"prediction event: created_at must be timezone-aware, got {created!r}")
+    client = _json_value(event_.get("client_id"))
+    return {
+        "created_at": created,
+        "request_id": str(event_.get("request_id") or uuid.uuid4()),
+        "model_version": str(event_["model_version"]),
+        "client_id": None if client is None else int(client),
+        "inputs": {str(k): _json_value(v) for k, v in event_["inputs"].items()},
+        "probability": float(event_["probability"]),
+        "decision": event_["decision"],
+        "threshold": float(event_["threshold"]),
+        "latency_ms": float(event_["latency_ms"]),
+        "endpoint": str(event_["endpoint"]),
+    }
+
+
+def write_events(engine: Engine, events: list[dict]) -> int:
+    """Insert the events in one transaction (all or none); returns how many were written."""
+    rows = [event_row(e) for e in events]
+    if rows:
+        with engine.begin() as connection:
+            connection.execute(insert(prediction_events), rows)
+    return len(rows)
+
+
+def read_events(engine: Engine, since: datetime | None = None, limit: int | None = None) -> pd.DataFrame:
+    """Events in the order they were written, the most recent `limit` of those created at or after `since`;
+    each field of `inputs` becomes a column (named as the application field) next to the event's own columns."""
+    query = select(prediction_events).order_by(prediction_events.c.id.desc())
+    if since is not None:
+        if since.tzinfo is None:
+            raise ValueError(f"since must be timezone-aware, got {since!r}")
+        query = query.where(prediction_events.c.created_at >= since)
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as connection:
+        rows = [dict(r._mapping) for r in connection.execute(query)][::-1]
+    events = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    inputs = pd.DataFrame([r["inputs"] for r in rows], index=events.index)
+    clash = sorted(set(inputs.columns) & set(EVENT_COLUMNS))
+    if clash:
+        raise ValueError(f"input fields named like event columns: {clash}")
+    events = events.drop(columns="inputs").astype({"client_id": "Int64", "id": "int64"})
+    events["created_at"] = pd.to_datetime(events["created_at"], utc=True)
+    return pd.concat([events, inputs], axis=1)
+
+
+class EventWriter:
+    """Writes prediction events from a background thread, so that `put` never waits on the database.
+
+    Events queue in memory and are written in batches of up to `batch_size`, at least every `flush_seconds`. A
+    failed write is retried, with growing pauses, until it succeeds: no event is dropped. The one exception is an
+    event whose request_id is already stored: that request is in the store, so the copy is logged and counted in
+    `duplicates`, and the rest of its batch is written. `put` blocks only when `max_pending` events are already
+    waiting (the database is far behind), which is backpressure, not loss. `close()` writes everything still
+    queued before returning; it also runs at interpreter exit.
+    """
+
+    _STOP = object()
+
+    def __init__(
+        self, engine: Engine, batch_size: int = 500, flush_seconds: float = 0.5, max_pending: int = 1_000_000
+    ) -> None:
+        self.engine = engine
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.written = 0
+        self.duplicates = 0
+        self._queue: queue.Queue = queue.Queue(maxsize=max_pending)
+        self._closed = threading.Event()
+        self._closing = threading.Lock()  # no event can slip into the queue behind the stop mark
+        self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def put(self, event_: dict) -> None:
+        """Queue one event; a malformed event raises here, in the caller."""
+        row = event_row(event_)
+        with self._closing:
+            if self._closed.is_set():
+                raise RuntimeError("EventWriter is closed")
+            self._queue.put(row)
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write every queued event, then stop. With a timeout, raise TimeoutError if events are still unwritten
+        when it expires (the thread keeps trying; nothing is discarded)."""
+        with self._closing:
+            if not self._closed.is_set():
+                self._closed.set()
+                self._queue.put(self._STOP)
+                atexit.unregister(self.close)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"{self.pending} prediction events not yet written")
+
+    def __enter__(self) -> EventWriter:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def _next_batch(self) -> tuple[list[dict], bool]:
+        """Up to batch_size events, waiting at most flush_seconds for the first; and whether the stop mark came."""
+        batch: list[dict] = []
+        try:
+            item = self._queue.get(timeout=self.flush_seconds)
+        except queue.Empty:
+            return batch, False
+        while True:
+            if item is self._STOP:
+                return batch, True
+            batch.append(item)
+            if len(batch) >= self.batch_size:
+                return batch, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, False
+
+    def _write(self, batch: list[dict]) -> None:
+        """Insert one batch, retrying with pauses of up to 5 s until the database takes it. The rows are checked
+        before they are queued, so the only integrity error left is a request_id already stored: the batch is
+        then written event by event and only the duplicate is left out."""
+        pause = 0.1
+        while True:
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(insert(prediction_events), batch)
+                self.written += len(batch)
+                return
+            except IntegrityError:
+                if len(batch) == 1:
+                    log.error("prediction event %s is already stored; this copy is not written", batch[0]["request_id"])
+                    self.duplicates += 1
+                else:
+                    for row in batch:
+                        self._write([row])
+                return
+            except Exception:  # the database is down, locked or unreachable: keep the batch and try again
+                log.exception("writing %d prediction events failed; retrying in %.1f s", len(batch), pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            batch, stop = self._next_batch()
+            if batch:
+                self._write(batch)

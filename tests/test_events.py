@@ -1,0 +1,171 @@
+"""The prediction-event store on SQLite and PostgreSQL, and the background writer the API hands events to."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from credit_scoring import events as E
+
+
+def an_event(**changes) -> dict:
+    """One event as the API would send it, with the numpy values and NaN a pandas row carries."""
+    event = {
+        "model_version": "3",
+        "client_id": np.int64(100002),
+        "inputs": {
+            "AMT_CREDIT": np.float64(406597.5),
+            "CNT_CHILDREN": np.int64(0),
+            "EXT_SOURCE_1": float("nan"),
+            "NAME_CONTRACT_TYPE": "Cash loans",
+        },
+        "probability": 0.31,
+        "decision": "refusé",
+        "threshold": 0.09,
+        "latency_ms": 12.5,
+        "endpoint": "/predict",
+    }
+    return {**event, **changes}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    """An empty store on each backend: a SQLite file, or the test run's own PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'events.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = E.create_store(url)
+    E.metadata.drop_all(engine)
+    E.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def stored(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(E.prediction_events)).scalar_one()
+
+
+def test_store_url_defaults_to_the_sqlite_file_and_gives_postgres_the_psycopg_driver(monkeypatch):
+    monkeypatch.delenv("EVENTS_URL", raising=False)
+    assert E.store_url() == "sqlite:///events.db"
+    monkeypatch.setenv("EVENTS_URL", "postgresql://u:p@db:5432/events")
+    assert E.store_url() == "postgresql+psycopg://u:p@db:5432/events"
+    assert E.store_url("postgres://db/x") == "postgresql+psycopg://db/x"
+    assert E.store_url("postgresql+psycopg://db/x") == "postgresql+psycopg://db/x"
+
+
+def test_events_round_trip_with_inputs_as_columns(store):
+    written_at = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
+    paris = datetime(2025, 3, 1, 15, 0, tzinfo=ZoneInfo("Europe/Paris"))  # 14:00 UTC
+    assert E.write_events(store, [an_event(created_at=written_at), an_event(client_id=None, created_at=paris)]) == 2
+
+    events = E.read_events(store)
+    assert list(events.columns[:10]) == [c for c in E.EVENT_COLUMNS if c != "inputs"]
+    assert events["id"].tolist() == [1, 2]
+    assert events["created_at"].dt.tz is not None
+    assert events["created_at"].tolist() == [pd.Timestamp(written_at), pd.Timestamp("2025-03-01 14:00", tz="UTC")]
+    assert events["client_id"].tolist() == [100002, pd.NA]
+    assert events["request_id"].nunique() == 2
+    assert events["decision"].tolist() == ["refusé", "refusé"]
+    assert events["AMT_CREDIT"].tolist() == [406597.5, 406597.5]
+    assert events["CNT_CHILDREN"].tolist() == [0, 0]
+    assert events["EXT_SOURCE_1"].isna().all()  # NaN travels as JSON null
+    assert events["NAME_CONTRACT_TYPE"].tolist() == ["Cash loans", "Cash loans"]
+
+
+def test_read_events_takes_the_latest_window_in_write_order(store):
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    E.write_events(store, [an_event(created_at=start + timedelta(hours=h), latency_ms=float(h)) for h in range(10)])
+    assert E.read_events(store, limit=3)["latency_ms"].tolist() == [7.0, 8.0, 9.0]
+    assert E.read_events(store, since=start + timedelta(hours=8))["latency_ms"].tolist() == [8.0, 9.0]
+    assert E.read_events(store, since=start + timedelta(hours=2), limit=2)["latency_ms"].tolist() == [8.0, 9.0]
+    empty = E.read_events(store, since=start + timedelta(days=1))
+    assert empty.empty and "probability" in empty.columns
+
+
+def test_a_batch_is_written_whole_or_not_at_all(store):
+    E.write_events(store, [an_event(request_id="r-1")])
+    with pytest.raises(IntegrityError):
+        E.write_events(store, [an_event(request_id="r-2"), an_event(request_id="r-1")])
+    assert stored(store) == 1
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"decision": "maybe"}, "decision"),
+        ({"probability": float("nan")}, "finite"),
+        ({"inputs": [1, 2]}, "inputs"),
+        ({"created_at": datetime(2025, 1, 1)}, "timezone-aware"),
+        ({"endpoint": None}, "missing"),
+        ({"score": 0.3}, "unknown"),
+    ],
+)
+def test_a_malformed_event_is_refused_before_it_is_queued(changes, message):
+    with pytest.raises(ValueError, match=message):
+        E.event_row(an_event(**changes))
+
+
+def test_writer_stores_every_event_from_many_threads(store):
+    """10 threads put 1000 events each while the writer batches them: every event is stored, once."""
+    writer = E.EventWriter(store, batch_size=256, flush_seconds=0.05)
+
+    def client() -> None:
+        for _ in range(1000):
+            writer.put(an_event())
+
+    threads = [threading.Thread(target=client) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.close()
+    assert writer.written == 10_000
+    assert stored(store) == 10_000
+    assert E.read_events(store)["request_id"].nunique() == 10_000
+
+
+def test_put_returns_at_once_and_close_flushes(store):
+    writer = E.EventWriter(store, flush_seconds=60)  # it would wait a minute for more events before writing
+    writer.put(an_event())
+    assert stored(store) == 0
+    writer.close()
+    assert stored(store) == 1
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.put(an_event())
+
+
+def test_writer_keeps_retrying_while_the_database_fails(store, monkeypatch):
+    """Three failed attempts (database down) and then success: nothing is lost."""
+    real_begin, failures = store.begin, []
+
+    def flaky_begin():
+        if len(failures) < 3:
+            failures.append(1)
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        return real_begin()
+
+    monkeypatch.setattr(store, "begin", flaky_begin)
+    with E.EventWriter(store, flush_seconds=0.01) as writer:
+        for _ in range(50):
+            writer.put(an_event())
+    assert len(failures) == 3 and stored(store) == 50
+
+
+def test_writer_leaves_out_only_an_already_stored_request(store):
+    E.write_events(store, [an_event(request_id="seen")])
+    with E.EventWriter(store) as writer:
+        for i in range(5):
+            writer.put(an_event(request_id=f"new-{i}"))
+        writer.put(an_event(request_id="seen"))
+    assert writer.written == 5 and writer.duplicates == 1
+    assert stored(store) == 6
