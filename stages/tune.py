@@ -222,10 +222,10 @@ def run_worker(data, folds, params: dict, wait_seconds: float) -> int:
             raise SystemExit(f"no study {name!r} in {cfg['storage']} after {wait_seconds:.0f} s")
         time.sleep(2)
     algorithm, space = study.user_attrs["algorithm"], study.user_attrs["space"]
-    before = len(study.trials)
+    mine = []  # trials finished by this process (the study also holds the other workers')
     study.optimize(objective_for(algorithm, space, data, folds, cfg, params["cost"], params["seed"], "refined"),
-                   callbacks=[max_trials(params["tune"]["n_trials"])])
-    return len(study.trials) - before
+                   callbacks=[max_trials(params["tune"]["n_trials"]), lambda _, trial: mine.append(trial.number)])
+    return len(mine)
 
 
 def best_out_of_fold(data, folds, result: dict, params: dict) -> pd.DataFrame:
