@@ -73,12 +73,13 @@ def oracle_metrics(params: dict, data) -> dict:
 # Figures (French, colour-blind-safe, never colour alone).
 # --------------------------------------------------------------------------------------------------------
 def cost_figure(y, proba, table: pd.DataFrame, cost: dict) -> Path:
-    fig, ax = new_figure()
+    fig, ax = new_figure(6.8, 5.4)
     costs = cost_curve(y, proba, cost["fn"], cost["fp"])
     ax.plot(THRESHOLD_GRID, costs, color=OKABE_ITO["blue"], label="coût moyen par client")
     ax2 = ax.twinx()
     ax2.plot(THRESHOLD_GRID, f1_curve(y, proba), color=OKABE_ITO["orange"], linestyle="--", label="F1")
     ax2.set_ylabel("F1")
+    ax2.grid(False)
     markers = {"0,5 (par défaut)": ("s", OKABE_ITO["black"]), "optimum du F1": ("^", OKABE_ITO["orange"]),
                "optimum du coût métier": ("o", OKABE_ITO["vermillion"])}
     for row in table.itertuples():
@@ -92,7 +93,8 @@ def cost_figure(y, proba, table: pd.DataFrame, cost: dict) -> Path:
     french_axis(ax2, "y")
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper right", fontsize=8)
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper center", bbox_to_anchor=(0.5, -0.16),
+              ncol=1, fontsize=8, frameon=False)
     return save(fig, FIGURES / "cost_threshold.png")
 
 
@@ -140,7 +142,7 @@ def calibration_figure(y, proba, brier: float) -> Path:
 
 
 def confusion_figure(s) -> Path:
-    fig, ax = new_figure(4.8, 4.2)
+    fig, ax = new_figure(6.4, 4.6)
     cells = np.array([[s.tn, s.fp], [s.fn, s.tp]])
     ax.imshow(cells, cmap="Blues")
     ax.grid(False)
