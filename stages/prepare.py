@@ -376,6 +376,7 @@ def prepare(
         staged.mkdir()
         with duckdb.connect() as con:
             con.execute(f"SET temp_directory = {literal(scratch / 'duckdb')}")
+            con.execute("SET enable_progress_bar = false")  # a log, not a terminal
             metrics = build(con, input_files(raw_dir, truth_file), staged, holdout_size, seed)
         metrics["columns_description"] = write_descriptions(raw_dir, staged)
         replace_dir(staged, out_dir, scratch)
