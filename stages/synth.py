@@ -207,6 +207,12 @@ def draw(col: Column, u: np.ndarray, sentinel_share: float = 0.0, upper: float |
     return np.round(out) if col.kind == "integer" else np.round(out, _decimals(col.quantiles))
 
 
+def without(col: Column, value: str) -> Column:
+    """A category column whose value ``value`` is set apart (drawn from the other values' shares)."""
+    shares = {k: v for k, v in col.value_shares.items() if k != value}
+    return Column(col.name, col.kind, col.written_as, 0.0, None, shares, None)
+
+
 def score(rng: np.random.Generator, n: int, *factors: tuple[float, np.ndarray]) -> np.ndarray:
     """A standard normal copula score: loadings times standard normal factors, plus independent noise."""
     z = np.zeros(n)
@@ -333,9 +339,7 @@ def application(tab: Table, risk: np.ndarray, wealth: np.ndarray, rng: np.random
     real = draw(days_emp, uniform(scores["DAYS_EMPLOYED"]), sentinel_share=no_job.mean(), upper=0.0)
     out["DAYS_EMPLOYED"] = np.where(no_job, SENTINEL_DAYS, real)
     org = tab.column("ORGANIZATION_TYPE")
-    working_orgs = Column(org.name, org.kind, None, 0.0, None,
-                          {k: v for k, v in org.value_shares.items() if k != "XNA"}, None)
-    orgs = draw(working_orgs, uniform(scores["ORGANIZATION_TYPE"]))
+    orgs = draw(without(org, "XNA"), uniform(scores["ORGANIZATION_TYPE"]))
     out["ORGANIZATION_TYPE"] = pd.Categorical(np.where(no_job, "XNA", np.asarray(orgs, dtype=object)),
                                               categories=categories(org))
     out["FLAG_EMP_PHONE"] = np.where(no_job, 0, 1)
@@ -471,7 +475,6 @@ def bureau(clients: Clients, rng, scale: float) -> tuple[pd.DataFrame, pd.DataFr
         "DAYS_CREDIT_ENDDATE": [(0.6, z_days)],
         "DAYS_ENDDATE_FACT": [(0.9, z_days)],
         "DAYS_CREDIT_UPDATE": [(0.5, z_days)],
-        "AMT_CREDIT_SUM": [(0.4, w)],
         "AMT_CREDIT_MAX_OVERDUE": [(0.9, overdue_z)],
         "CREDIT_DAY_OVERDUE": [(0.95, overdue_z)],
         "AMT_CREDIT_SUM_OVERDUE": [(0.95, overdue_z)],
@@ -542,9 +545,7 @@ def previous(clients: Clients, rng) -> pd.DataFrame:
     st = np.asarray(status, dtype=object)
     approved, refused = st == "Approved", st == "Refused"
     reasons = tab.column("CODE_REJECT_REASON")
-    refusal = Column(reasons.name, "category", None, 0.0, None,
-                     {k: v for k, v in reasons.value_shares.items() if k != "XAP"}, None)
-    reason = np.where(refused, np.asarray(draw(refusal, rng.random(n)), dtype=object), "XAP")
+    reason = np.where(refused, np.asarray(draw(without(reasons, "XAP"), rng.random(n)), dtype=object), "XAP")
     z_app, z_dec = score(rng, n, (0.5, w)), rng.standard_normal(n)
     f = {
         "AMT_APPLICATION": [(1.0, z_app)],
