@@ -14,6 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from credit_scoring.formatting import french_number, french_percent  # noqa: E402
+
 OKABE_ITO = {
     "blue": "#0072B2",
     "orange": "#E69F00",
@@ -26,16 +28,6 @@ OKABE_ITO = {
 }
 PALETTE = list(OKABE_ITO.values())
 LINESTYLES = ["-", "--", "-.", ":"]
-
-
-def french_number(x: float, decimals: int = 2) -> str:
-    """12345.678 -> '12 345,68' (narrow no-break space for thousands, decimal comma)."""
-    text = f"{x:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return text
-
-
-def french_percent(x: float, decimals: int = 0) -> str:
-    return french_number(100 * x, decimals) + "\u202f%"
 
 
 def french_axis(ax, axis: str = "both", decimals: int = 2, percent: bool = False) -> None:

@@ -29,7 +29,8 @@ from credit_scoring.cost import THRESHOLD_GRID, best_threshold, cost_curve, f1_c
 from credit_scoring.io import write_json
 from credit_scoring.modeling import ORACLE, load_training, make_estimator
 from credit_scoring.params import load_params
-from credit_scoring.plots import OKABE_ITO, french_axis, french_number, french_percent, new_figure, save
+from credit_scoring.formatting import french_number
+from credit_scoring.plots import OKABE_ITO, french_axis, new_figure, save
 from credit_scoring.tracking import CHAMPION_ALIAS, REGISTERED_MODEL, start_tracking
 
 TUNED = Path("models/tuned")

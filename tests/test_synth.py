@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import lightgbm as lgb
-import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
