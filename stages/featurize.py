@@ -30,7 +30,7 @@ DEFAULTS = {
     "leak_auc": 0.99,  # univariate AUC from which a feature is taken as derived from the target
     "id_rank_corr": 0.99,  # |rank correlation| with SK_ID_CURR from which a feature is taken as an id
     "duckdb_memory_limit": "4GB",  # DuckDB spills to disk beyond this
-    "workers": 2,  # history sources aggregated side by side (one DuckDB thread each)
+    "workers": 1,  # >1 aggregates sources side by side, but concurrent cursors move the last bits of sums
     "audit_min_class_rows": 30,  # rows of each class a feature needs present for its present-rows AUC
     "audit_chunk_columns": 100,  # features ranked at once by the audit (bounds its memory)
 }
