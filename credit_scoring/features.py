@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import operator
 import re
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from credit_scoring.schema import HISTORY_TABLES, SENTINEL_COLUMNS, SENTINEL_DAYS, table
+from credit_scoring.sql import literal, quoted
 
 KEY = "SK_ID_CURR"
 TARGET = "TARGET"
@@ -46,14 +47,6 @@ EXT_SOURCE_WEIGHTS = {"EXT_SOURCE_1": 2.0, "EXT_SOURCE_2": 1.0, "EXT_SOURCE_3": 
 def sanitize(name: str) -> str:
     """A feature name LightGBM accepts: every run of characters outside [A-Za-z0-9_] becomes one '_'."""
     return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]+", "_", name)).strip("_")
-
-
-def quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: str | float) -> str:
-    return "'" + value.replace("'", "''") + "'" if isinstance(value, str) else repr(value)
 
 
 def category_values(table_name: str, column: str) -> tuple[str | None, ...]:

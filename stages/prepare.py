@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 from credit_scoring.io import write_json
 from credit_scoring.params import load_params
 from credit_scoring.schema import ENTITY_KEYS, FOREIGN_KEYS, HISTORY_TABLES, Column, Table, tables
+from credit_scoring.sql import literal, quoted
 
 PREPARED_DIR = Path("data/prepared")
 METRICS_FILE = Path("reports/metrics/prepare.json")
@@ -65,15 +66,6 @@ class Source:
 
 def rows(n: int) -> str:
     return f"{n} row" if n == 1 else f"{n} rows"
-
-
-def quoted(name: str) -> str:
-    """A SQL identifier: Kaggle names are safe, but the header of a user's file may not be."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str | Path) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def first_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
