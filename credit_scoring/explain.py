@@ -141,11 +141,13 @@ def local_explanation(bundle: Bundle, features_row: pd.DataFrame | pd.Series | M
 # Reason codes.
 # ---------------------------------------------------------------------------------------------------------
 RISK_CLAUSE = "ce qui pèse sur le risque"
+RELIEF_CLAUSE = "ce qui allège le risque"
 
 
 @dataclass(frozen=True)
 class Reason:
-    """One factor that raises a client's risk, and the sentence that says it.
+    """One factor that raises (or, from `reason_codes(..., raising=False)`, lowers) a client's risk, and the sentence
+    that says it.
 
     A client without any row in a history table has all of that table's aggregates missing; those that raise
     the risk make one reason, "no history there", carried by the table's has-history flag: `features` lists
@@ -169,14 +171,17 @@ def _reason_key(feature: str, values: Mapping[str, float], labels: Mapping[str, 
 
 
 def reason_codes(explanation: LocalExplanation, labels: Mapping[str, FeatureLabel], max_reasons: int = 4,
-                 min_contribution: float = 0.0) -> list[Reason]:
-    """Up to `max_reasons` factors that push this client's risk up the most, largest first.
+                 min_contribution: float = 0.0, raising: bool = True) -> list[Reason]:
+    """Up to `max_reasons` factors that push this client's risk up the most, largest first (with
+    `raising=False`: those that pull it down the most, their contributions negative).
 
-    Only contributions above `min_contribution` (log-odds) count: a factor that barely moves the score is
-    no reason to give a client. Sentences read the client's own values (`FeatureLabel.statement`).
+    Only contributions above `min_contribution` (log-odds, in absolute value) count: a factor that barely moves
+    the score is no reason to give a client. Sentences read the client's own values (`FeatureLabel.statement`).
     """
     values = explanation.values
-    up = explanation.contributions[explanation.contributions > min_contribution]
+    sign = 1.0 if raising else -1.0
+    signed = sign * explanation.contributions
+    up = signed[signed > min_contribution]
     up = up.sort_values(ascending=False, kind="stable").to_dict()  # plain dicts: one client, no vector work
     plain_values = values.to_dict()
     groups: dict[str, list[str]] = {}
@@ -192,8 +197,8 @@ def reason_codes(explanation: LocalExplanation, labels: Mapping[str, FeatureLabe
             features=tuple(groups[key]),
             label=label.label if label.unit != "flag" or value >= 0.5 else label.negation,
             value=None if pd.isna(value) else float(value),
-            contribution=totals[key],
-            text=f"{label.statement(values)}, {RISK_CLAUSE}.",
+            contribution=sign * totals[key],
+            text=f"{label.statement(values)}, {RISK_CLAUSE if raising else RELIEF_CLAUSE}.",
         ))
     return reasons
 
@@ -211,8 +216,8 @@ class ExplainConfig:
     global_importance: list[dict]
     labels: dict[str, FeatureLabel]
 
-    def reasons(self, explanation: LocalExplanation) -> list[Reason]:
-        return reason_codes(explanation, self.labels, self.max_reasons, self.min_contribution)
+    def reasons(self, explanation: LocalExplanation, raising: bool = True) -> list[Reason]:
+        return reason_codes(explanation, self.labels, self.max_reasons, self.min_contribution, raising)
 
 
 def write_explain_config(config: ExplainConfig, directory: str | Path = EXPLAIN_DIR) -> None:
