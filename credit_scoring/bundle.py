@@ -38,6 +38,16 @@ class Bundle:
             raise ValueError(f"{len(missing)} feature(s) missing, e.g. {missing[:5]}")
         return self.model.predict_proba(features[self.features].astype("float32"))[:, 1]
 
+    def probability_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Default probabilities for a float32 matrix whose columns are already `features`, in order (the API
+        assembles it so). A LightGBM model is asked through its booster: the same numbers as `predict_proba`,
+        without the per-column pandas checks that cost milliseconds for one row."""
+        booster = getattr(self.model, "booster_", None)
+        if booster is not None:
+            return booster.predict(matrix)
+        columns = pd.Index(self.features, dtype=object)
+        return self.model.predict_proba(pd.DataFrame(matrix, columns=columns))[:, 1]
+
     def decision(self, probability: float) -> str:
         return DECISION_REFUSED if probability >= self.threshold else DECISION_GRANTED
 

@@ -129,9 +129,10 @@ def local_explanation(bundle: Bundle, features_row: pd.DataFrame | pd.Series | M
         raise ValueError(f"local_explanation takes one client, got {len(features_row)} rows")
     row = _matrix(bundle, features_row)
     contributions, base = tree_contributions(bundle)(row)
+    names = pd.Index(bundle.features, dtype=object)  # plain strings: Arrow-backed ones are slow to iterate
     return LocalExplanation(
-        values=pd.Series(row[0].astype("float64"), index=bundle.features),
-        contributions=pd.Series(contributions[0], index=bundle.features),
+        values=pd.Series(row[0].astype("float64"), index=names),
+        contributions=pd.Series(contributions[0], index=names),
         base_value=float(base[0]),
         raw_score=float(contributions[0].sum() + base[0]),
     )

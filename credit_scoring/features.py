@@ -206,15 +206,15 @@ def empty_application() -> pd.DataFrame:
 def application_frame(records: list[Mapping]) -> pd.DataFrame:
     """Served applications (dicts keyed by Kaggle column names; absent or None means missing) as rows typed like
     the prepared tables: numbers as float64 and text as objects, whatever JSON gave, so that pandas never has to
-    guess a column's type from a few values."""
-    columns = {}
-    for column in APPLICATION.columns:
-        values = [record.get(column.name) for record in records]
-        if column.kind == "category":
-            columns[column.name] = np.array(values, dtype=object)
-        else:
-            columns[column.name] = np.array([np.nan if v is None else v for v in values], dtype="float64")
-    return pd.DataFrame(columns)
+    guess a column's type from a few values. Two blocks, not one array per column: a served row costs ~0.3 ms."""
+    texts = [c.name for c in APPLICATION.columns if c.kind == "category"]
+    numbers = [c.name for c in APPLICATION.columns if c.kind != "category"]
+    number_rows = [[record.get(name) for name in numbers] for record in records]
+    text_rows = [[record.get(name) for name in texts] for record in records]
+    return pd.concat([
+        pd.DataFrame(np.array(number_rows, dtype="float64").reshape(len(records), len(numbers)), columns=numbers),
+        pd.DataFrame(np.array(text_rows, dtype=object).reshape(len(records), len(texts)), columns=texts, dtype=object),
+    ], axis=1)
 
 
 def _pandas_dtype(sql_type: str) -> str:

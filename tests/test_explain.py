@@ -27,7 +27,6 @@ from credit_scoring.explain import (
 )
 from credit_scoring.labels import feature_labels
 from credit_scoring.modeling import make_estimator
-from tests.test_pipeline import run_stages, tiny_params
 
 # shap 0.51 calls matplotlib colormap setters that matplotlib is deprecating, once, when it is imported
 pytestmark = pytest.mark.filterwarnings("ignore:The set_.* function will be deprecated:PendingDeprecationWarning")
@@ -66,6 +65,12 @@ def small_bundle(request):
     model = make_estimator(request.param, {}, seed=0, n_estimators=60, early_stopping=False).fit(X, y)
     bundle = Bundle(model=model, threshold=0.1, features=FEATURES, model_version="7", info={"algorithm": request.param})
     return bundle, small_data(400, seed=1)[0]
+
+
+def test_the_api_s_matrix_path_scores_exactly_as_predict_proba(small_bundle):
+    bundle, X = small_bundle
+    matrix = X[bundle.features].to_numpy(dtype="float32")
+    np.testing.assert_array_equal(bundle.probability_matrix(matrix), bundle.probability(X))
 
 
 def test_contributions_add_up_to_the_raw_score_whose_sigmoid_is_the_served_probability(small_bundle):
@@ -157,6 +162,15 @@ def test_small_contributions_are_no_reason():
         "Montant du crédit demandé : 250 000 €, ce qui pèse sur le risque.")
 
 
+def test_factors_that_lower_the_risk_are_reasons_of_their_own_with_negative_contributions():
+    explanation = local_explanation_of({"AMT_CREDIT": 0.3, "EXT_SOURCE_2": -0.25, "DAYS_BIRTH": -0.05})
+    relief = reason_codes(explanation, LABELS, max_reasons=4, min_contribution=0.01, raising=False)
+    assert [r.feature for r in relief] == ["EXT_SOURCE_2", "DAYS_BIRTH"]
+    assert [r.contribution for r in relief] == [-0.25, -0.05]
+    assert all(r.text.endswith(", ce qui allège le risque.") for r in relief)
+    assert [r.feature for r in reason_codes(explanation, LABELS, 4, 0.01)] == ["AMT_CREDIT"]
+
+
 def local_explanation_of(contributions: dict, **values) -> LocalExplanation:
     values = pd.Series({"AMT_CREDIT": 250000.0, "EXT_SOURCE_2": 0.4, "DAYS_BIRTH": -12000.0, **values})
     contributions = pd.Series(contributions).reindex(values.index, fill_value=0.0)
@@ -197,27 +211,6 @@ def test_the_export_is_refused_for_another_model(small_bundle, tmp_path):
 # --------------------------------------------------------------------------------------------------------
 # The stage on a tiny project.
 # --------------------------------------------------------------------------------------------------------
-TINY_EXPLAIN = {
-    "shap_max_rows": 500, "top_features": 12, "beeswarm_points": 300,
-    "reasons": {"max": 4, "min_contribution": 0.02},
-    "ebm": {"top_features": 6, "interactions": 2, "outer_bags": 2, "max_bins": 64, "max_rows": 2000, "cv_folds": 2,
-            "n_jobs": 2},
-}
-
-
-@pytest.fixture(scope="module")
-def explained_project(tmp_path_factory):
-    from stages import explain
-
-    project = tmp_path_factory.mktemp("explain_project")
-    params = tiny_params(source="synthetic")
-    params["explain"] = TINY_EXPLAIN
-    with pytest.MonkeyPatch.context() as mp:
-        run_stages(project, params, mp)
-        explain.main()
-    return project
-
-
 @pytest.mark.slow
 def test_the_stage_writes_figures_tables_metrics_and_the_export(explained_project):
     p = explained_project

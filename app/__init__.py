@@ -1,0 +1,1 @@
+"""The services: the prediction API (`app.api`) and the dashboard (`app.ui`)."""

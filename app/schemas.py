@@ -1,0 +1,225 @@
+"""The API's request and response bodies as msgspec structs, the request side generated from the schema.
+
+An application is any subset of the application table's fields under their Kaggle names. Each field's type
+and accepted range come from `credit_scoring/home_credit_schema.json` (measured on real rows): categories must
+be one of the known values; whole-number columns take integers; 0/1 flags take 0 or 1; other numbers must lie
+within the measured range widened by its own width on each side (and keep their sign where the measured values
+never change sign), which admits any plausible new client and refuses typos, NaN and infinities.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from credit_scoring.features import APPLICATION, KEY, category_values
+from credit_scoring.schema import Column
+
+MAX_BATCH = 1000
+Decision = Literal["accordé", "refusé"]
+EXAMPLE = {"SK_ID_CURR": 100002, "AMT_INCOME_TOTAL": 202500.0, "AMT_CREDIT": 406597.5, "AMT_ANNUITY": 24700.5,
+           "AMT_GOODS_PRICE": 351000.0, "NAME_CONTRACT_TYPE": "Cash loans", "CODE_GENDER": "M",
+           "DAYS_BIRTH": -9461, "DAYS_EMPLOYED": -637, "EXT_SOURCE_2": 0.2629, "EXT_SOURCE_3": 0.1394}
+
+
+def bounds(column: Column) -> tuple[float, float]:
+    """The accepted range of a numeric column (see the module docstring)."""
+    low, high = column.quantiles[0], column.quantiles[-1]
+    if column.kind == "integer" and 0 <= low and high <= 1:  # a 0/1 flag (FLAG_MOBIL is always 1 in the sample)
+        return 0, 1
+    width = max(high - low, 1.0)
+    wide_low, wide_high = low - width, high + width
+    if low >= 0:
+        wide_low = 0
+    if high <= 0:
+        wide_high = 0
+    return wide_low, wide_high
+
+
+def _field_type(column: Column):
+    if column.kind == "category":
+        values = tuple(v for v in category_values("application_train", column.name) if v is not None)
+        return Literal[values] | None | UnsetType  # type: ignore[valid-type]
+    low, high = bounds(column)
+    if column.sql_type == "BIGINT":
+        return Annotated[int, Meta(ge=math.floor(low), le=math.ceil(high))] | None | UnsetType
+    return Annotated[float, Meta(ge=float(low), le=float(high))] | None | UnsetType
+
+
+Application = msgspec.defstruct(
+    "Application",
+    [(KEY, Annotated[int, Meta(ge=0, description="A known client's id: joins the client's history, and fields "
+                                                 "left out take the client's stored values")] | None, None)]
+    + [(c.name, _field_type(c), UNSET) for c in APPLICATION.columns if c.name != KEY],
+    forbid_unknown_fields=True,
+    kw_only=True,
+)
+Application.__doc__ = ("A credit application: any subset of the application table's fields (Kaggle names). "
+                       "Omitted fields take the known client's stored values, or are missing for a new client; "
+                       "null means missing.")
+
+
+def application_fields(application) -> dict:
+    """The fields a request sent (null included), without SK_ID_CURR."""
+    return {f: v for f in application.__struct_fields__ if f != KEY and (v := getattr(application, f)) is not UNSET}
+
+
+class BatchRequest(Struct, forbid_unknown_fields=True):
+    applications: Annotated[list[Application], Meta(min_length=1, max_length=MAX_BATCH)]  # type: ignore[valid-type]
+
+
+class Prediction(Struct):
+    request_id: str
+    sk_id_curr: int | None
+    probability: Annotated[float, Meta(ge=0, le=1, description="Estimated probability of default")]
+    decision: Decision
+    threshold: float
+    model_version: str
+
+
+class BatchPrediction(Struct):
+    predictions: list[Prediction]
+
+
+class Health(Struct):
+    status: str
+    model_version: str
+    clients: int
+
+
+class ModelInfo(Struct):
+    model_version: str
+    threshold: float
+    cost: dict[str, float]
+    metrics: dict[str, float | None]
+    features: list[str]
+
+
+class Category(Struct):
+    value: str
+    label: str
+
+
+class FeatureInfo(Struct, omit_defaults=True):
+    name: str
+    label: str
+    unit: str
+    kind: Literal["number", "category"]
+    categories: list[Category] | None = None
+
+
+class ClientSummary(Struct):
+    sk_id_curr: int
+    contract_type: str
+    gender: str
+    age_years: float | None
+    income: float | None
+    credit: float | None
+    probability: float
+    decision: Decision
+
+
+class ClientList(Struct):
+    total: int
+    clients: list[ClientSummary]
+
+
+class Field(Struct):
+    name: str
+    label: str
+    value: float | str | None
+    display: str
+
+
+class Section(Struct):
+    title: str
+    fields: list[Field]
+
+
+class ClientSheet(Struct):
+    sk_id_curr: int
+    dataset: Literal["train", "test"]
+    sections: list[Section]
+    values: dict[str, float | str | None]
+
+
+class Reason(Struct):
+    text: str
+    direction: Literal["hausse", "baisse"]
+    contribution: float
+    feature: str
+
+
+class Contribution(Struct):
+    feature: str
+    label: str
+    display: str
+    contribution: float
+
+
+class Explanation(Struct):
+    sk_id_curr: int
+    probability: float
+    decision: Decision
+    threshold: float
+    model_version: str
+    base_value: float
+    reasons: list[Reason]
+    contributions: list[Contribution]
+
+
+class Neighbour(Struct):
+    sk_id_curr: int
+    distance: float
+    probability: float
+    decision: Decision
+    values: dict[str, float | str | None]
+
+
+class Similar(Struct):
+    sk_id_curr: int
+    features: list[str]
+    neighbors: list[Neighbour]
+
+
+class Histogram(Struct):
+    edges: list[float]
+    counts: list[int]
+
+
+class CategoryCount(Struct):
+    value: str
+    label: str
+    count: int
+
+
+class Population(Struct, omit_defaults=True):
+    feature: str
+    label: str
+    unit: str
+    n: int
+    n_missing: int
+    mean: float | None = None
+    median: float | None = None
+    quantiles: dict[str, float] | None = None
+    histogram: Histogram | None = None
+    categories: list[CategoryCount] | None = None
+    share_refused: float | None = None
+
+
+class Point(Struct):
+    sk_id_curr: int
+    x: float
+    y: float
+    decision: Decision
+
+
+class Points(Struct):
+    x: str
+    y: str
+    x_label: str
+    y_label: str
+    points: list[Point]
