@@ -49,8 +49,8 @@ MODEL_NAMES = {
 STRATEGY_NAMES = {
     "none": "aucune",
     "class_weight": "pondération des classes",
-    "undersample": "sous-échantillonnage aléatoire",
-    "smote": "SMOTE (sur-échantillonnage)",
+    "undersample": "sous-échantillonnage",
+    "smote": "SMOTE",
 }
 ATTRIBUTE_NAMES = {"sexe": "sexe", "age": "âge"}
 KIND_NAMES = {"numerical": "numérique", "categorical": "catégorielle"}
@@ -431,28 +431,34 @@ def render_with_pandoc(note_dir: Path, pdf: Path, root: Path) -> None:
     typst.compile(str(typ), output=str(pdf), root=str(root), ignore_system_fonts=True, timestamp=0)
 
 
-def render_with_quarto(quarto: str, note_dir: Path, pdf: Path) -> None:
-    subprocess.run([quarto, "render", SOURCE, "--to", "typst", "--output", pdf.name], cwd=note_dir, check=True)
-    produced = note_dir / pdf.name
+def render_with_quarto(quarto: str, root: Path, pdf: Path) -> None:
+    """``quarto render`` in the project at ``root`` (its typst output lands beside note.qmd)."""
+    subprocess.run([quarto, "render", str(NOTE_DIR / SOURCE), "--to", "typst"], cwd=root, check=True)
+    produced = root / NOTE_DIR / PDF
     if produced.resolve() != pdf.resolve():
         pdf.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(produced, pdf)
+
+
+def write_note_inputs(root: Path = Path(".")) -> None:
+    """The note's values and tables from ``root/reports`` (all Quarto needs besides the figures)."""
+    reports = read_reports(root / REPORTS)
+    params = load_params(root / "params.yaml")
+    write_inputs(root / NOTE_DIR, note_values(reports, params), note_tables(reports, params))
 
 
 def build(root: Path = Path("."), pdf: Path | None = None, use_quarto: bool | None = None) -> Path:
     """Write the note's values and tables from ``root/reports`` and render ``root/note_methodologique``."""
     note_dir = root / NOTE_DIR
     pdf = pdf or note_dir / PDF
-    reports = read_reports(root / REPORTS)
-    params = load_params(root / "params.yaml")
-    write_inputs(note_dir, note_values(reports, params), note_tables(reports, params))
+    write_note_inputs(root)
     quarto = shutil.which("quarto")
     if use_quarto is None:
         use_quarto = quarto is not None
     if use_quarto:
         if quarto is None:
             raise FileNotFoundError("quarto is not on PATH: render without --quarto (pandoc and typst)")
-        render_with_quarto(quarto, note_dir, pdf)
+        render_with_quarto(quarto, root, pdf)
     else:
         render_with_pandoc(note_dir, pdf, root)
     return pdf
@@ -463,8 +469,14 @@ def main(argv: list[str] | None = None) -> None:
     way = parser.add_mutually_exclusive_group()
     way.add_argument("--quarto", dest="use_quarto", action="store_true", default=None, help="render with Quarto")
     way.add_argument("--pandoc", dest="use_quarto", action="store_false", help="render with pandoc and typst")
+    way.add_argument("--inputs-only", action="store_true",
+                     help="only write _generated/ (Quarto's pre-render step, for a bare `quarto render`)")
     args = parser.parse_args(argv)
-    print(f"  wrote {build(use_quarto=args.use_quarto)}")
+    if args.inputs_only:
+        write_note_inputs()
+        print(f"  wrote {NOTE_DIR / GENERATED}")
+    else:
+        print(f"  wrote {build(use_quarto=args.use_quarto)}")
 
 
 if __name__ == "__main__":
