@@ -185,7 +185,9 @@ def note_values(r: Reports, params: dict) -> dict:
             "arret_precoce": count(search["early_stopping_rounds"]),
             "cout": score(tune["cv_cost_per_client"]),
             "auc": score(tune["cv_auc"]),
-            "gain": share(1 - tune["cv_cost_per_client"] / base["best_cv_cost_per_client"]),
+            "ecart_reference": "{} de {}".format(
+                yes_no(tune["cv_cost_per_client"] <= base["best_cv_cost_per_client"], "inférieur", "supérieur"),
+                share(abs(1 - tune["cv_cost_per_client"] / base["best_cv_cost_per_client"]))),
             "hyperparametres": ", ".join(f"`{k}` = {french_number(v, 3 if isinstance(v, float) else 0)}"
                                          for k, v in tune["params"].items()),
         },
