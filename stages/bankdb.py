@@ -236,10 +236,11 @@ def copy_view(duck: duckdb.DuckDBPyConnection, pg, view: str, dest: str) -> int:
     return rows
 
 
-def load_postgres(target: Target, source_dir: Path, log=print) -> dict[str, int]:
+def load_postgres(target: Target, source_dir: Path, log=print, seconds: dict | None = None) -> dict[str, int]:
     """Recreate the schema and fill it in one transaction: tables without constraints, COPY, then keys and
-    indexes (each built in one pass over the filled table), roles and privileges, and statistics."""
-    rows = {}
+    indexes (each built in one pass over the filled table), roles and privileges, and statistics. `seconds`,
+    when given, receives the wall time of each COPY and of the keys and indexes."""
+    rows, seconds = {}, {} if seconds is None else seconds
     with duckdb.connect() as duck, bank.postgres(target.url) as pg:
         duck.execute("SET enable_progress_bar = false")
         stage(duck, source_dir)
@@ -250,14 +251,16 @@ def load_postgres(target: Target, source_dir: Path, log=print) -> dict[str, int]
         for view, dest in parts():
             started = time.perf_counter()
             rows[dest] = copy_view(duck, pg, view, qualified(target.schema, dest))
-            log(f"{dest}: {rows[dest]:,} rows in {time.perf_counter() - started:.1f} s")
+            seconds[dest] = time.perf_counter() - started
+            log(f"{dest}: {rows[dest]:,} rows in {seconds[dest]:.1f} s")
         started = time.perf_counter()
         for name in load_order():
             for clause in constraint_clauses(name, target.schema):
                 pg.execute(f"ALTER TABLE {qualified(target.schema, name)} ADD {clause}")
             for statement in index_sql(name, target.schema):
                 pg.execute(statement)
-        log(f"keys and indexes in {time.perf_counter() - started:.1f} s")
+        seconds["keys and indexes"] = time.perf_counter() - started
+        log(f"keys and indexes in {seconds['keys and indexes']:.1f} s")
         migrate(pg, target)
     with bank.postgres(target.url, autocommit=True) as pg:
         pg.execute(f"ANALYZE {', '.join(qualified(target.schema, dest) for _, dest in parts())}")
