@@ -12,6 +12,8 @@ import csv
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from credit_scoring.database import duplicate_count_sql, orphan_count_sql
 from credit_scoring.io import write_json
 from credit_scoring.params import load_params
 from credit_scoring.schema import ENTITY_KEYS, FOREIGN_KEYS, HISTORY_TABLES, Column, Table, tables
@@ -29,6 +32,7 @@ PREPARED_DIR = Path("data/prepared")
 METRICS_FILE = Path("reports/metrics/prepare.json")
 SYNTHETIC_DIR = Path("data/raw/synthetic")
 SYNTHETIC_TRUTH = Path("data/raw/synthetic_truth.csv")
+DATABASE_EXPORT_PARENT = Path("data/raw")
 DESCRIPTION_FILE = "HomeCredit_columns_description.csv"
 DESCRIPTION_COLUMNS = ["Table", "Row", "Description", "Special"]
 
@@ -246,23 +250,16 @@ def truth_problems(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
 
 def orphans(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Child rows whose parent is absent: the real files have many, so they are kept and only counted."""
-    counts = {}
-    for (child, col), (parents, parent_col) in FOREIGN_KEYS.items():
-        known = " UNION ALL ".join(f"SELECT {quoted(parent_col)} AS k FROM {quoted(p)}" for p in parents)
-        parentless = f"NOT EXISTS (SELECT 1 FROM ({known}) p WHERE p.k = c.{quoted(col)})"
-        counts[f"{child}.{col}"] = scalar(con, f"SELECT count(*) FROM {quoted(child)} c WHERE {parentless}")
-    return counts
+    return {
+        f"{child}.{col}": scalar(con, orphan_count_sql(child, col, parents, parent_col))
+        for (child, col), (parents, parent_col) in FOREIGN_KEYS.items()
+    }
 
 
 def key_duplicates(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Repeats on the composite keys of the monthly tables: reported, since the real files do not respect them."""
-    counts = {}
-    for t in tables().values():
-        if t.name not in ENTITY_KEYS:
-            key = ", ".join(quoted(k) for k in t.key)
-            repeats = f"SELECT count(*) AS n FROM {quoted(t.name)} GROUP BY {key} HAVING n > 1"
-            counts[t.name] = scalar(con, f"SELECT coalesce(sum(n - 1), 0) FROM ({repeats})")
-    return counts
+    monthly = [t for t in tables().values() if t.name not in ENTITY_KEYS]
+    return {t.name: scalar(con, duplicate_count_sql(t.name, t.key)) for t in monthly}
 
 
 def history_coverage(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
@@ -377,8 +374,11 @@ def prepare(
     return metrics
 
 
-def raw_data(params: dict) -> tuple[Path, Path | None]:
-    """Where the raw tables come from: the generator (run now, with its hidden truth) or a Kaggle folder."""
+@contextmanager
+def raw_data(params: dict) -> Iterator[tuple[Path, Path | None]]:
+    """Where the raw tables come from: the generator (run now, with its hidden truth), a Kaggle folder, or
+    the bank database, whose 8 tables are exported as Kaggle CSVs into a scratch folder removed afterwards, so
+    that they meet exactly the checks a file would."""
     data = params["data"]
     if data["source"] == "synthetic":
         from stages.synth import generate  # only the synthetic source needs the generator
@@ -390,17 +390,32 @@ def raw_data(params: dict) -> tuple[Path, Path | None]:
             out_dir=SYNTHETIC_DIR,
             truth_file=SYNTHETIC_TRUTH,
         )
-        return SYNTHETIC_DIR, SYNTHETIC_TRUTH
-    if data["source"] == "kaggle":
-        return Path(data["kaggle_dir"]), None
-    raise ValueError(f"params.yaml data.source must be 'synthetic' or 'kaggle', not {data['source']!r}")
+        yield SYNTHETIC_DIR, SYNTHETIC_TRUTH
+    elif data["source"] == "kaggle":
+        yield Path(data["kaggle_dir"]), None
+    elif data["source"] == "database":
+        DATABASE_EXPORT_PARENT.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="database-", dir=DATABASE_EXPORT_PARENT) as folder:
+            export_database(data["database"], Path(folder))
+            yield Path(folder), None
+    else:
+        raise ValueError(f"params.yaml data.source must be 'synthetic', 'kaggle' or 'database', not {data['source']!r}")
+
+
+def export_database(settings: dict, out_dir: Path) -> None:
+    """The 8 raw tables of the database at DATABASE_URL (else the embedded file), orphans included, as CSVs."""
+    from credit_scoring.database import Database, database_url
+
+    with Database(database_url(settings["path"]), settings["schema"]) as db:
+        for name, t in tables().items():
+            db.export_csv(name, out_dir / t.file)
 
 
 def main() -> None:
     params = load_params()
     started = time.perf_counter()
-    raw_dir, truth_file = raw_data(params)
-    metrics = prepare(raw_dir, PREPARED_DIR, params["split"]["holdout_size"], params["seed"], truth_file)
+    with raw_data(params) as (raw_dir, truth_file):
+        metrics = prepare(raw_dir, PREPARED_DIR, params["split"]["holdout_size"], params["seed"], truth_file)
     seconds = round(time.perf_counter() - started, 2)
     write_json(METRICS_FILE, {"source": params["data"]["source"], **metrics, "seconds": seconds})
 

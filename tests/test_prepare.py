@@ -343,5 +343,5 @@ def test_main_generates_then_prepares_synthetic_data(hand_made, tmp_path, monkey
 
 def test_main_rejects_an_unknown_source(tmp_path, monkeypatch):
     use_params(tmp_path, monkeypatch, source="excel")
-    with pytest.raises(ValueError, match="data.source must be 'synthetic' or 'kaggle', not 'excel'"):
+    with pytest.raises(ValueError, match="data.source must be 'synthetic', 'kaggle' or 'database', not 'excel'"):
         stage.main()
