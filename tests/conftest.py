@@ -48,3 +48,89 @@ def postgres_url():
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+TINY_EXPLAIN = {
+    "shap_max_rows": 500, "top_features": 12, "beeswarm_points": 300,
+    "reasons": {"max": 4, "min_contribution": 0.02},
+    "ebm": {"top_features": 6, "interactions": 2, "outer_bags": 2, "max_bins": 64, "max_rows": 2000, "cv_folds": 2,
+            "n_jobs": 2},
+}
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory) -> Path:
+    """A project folder after a tiny run of the pipeline up to `explain`: `models/champion/`, `models/explain/`,
+    `data/prepared/` and `data/features/`, everything the API serves. Built once per test session and shared by
+    the tests that run the services (API, dashboard)."""
+    from stages import explain
+    from tests.test_pipeline import run_stages, tiny_params
+
+    project = tmp_path_factory.mktemp("trained_project")
+    params = tiny_params(source="synthetic")
+    params["explain"] = TINY_EXPLAIN
+    with pytest.MonkeyPatch.context() as mp:
+        run_stages(project, params, mp)
+        explain.main()
+    return project
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_service(module: str, env: dict, ready_url: str, log_file: Path, timeout: float = 120.0):
+    """`python -m module` with `env` added, from the repository root, once `ready_url` answers 200; its output
+    goes to `log_file`, shown in the failure if it stops or never gets ready."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    log = log_file.open("w")
+    process = subprocess.Popen([sys.executable, "-m", module], cwd=Path(__file__).resolve().parents[1],
+                               env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if httpx.get(ready_url, timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    stop_service(process)
+    pytest.fail(f"{module} did not start (exit code {process.returncode}):\n{log_file.read_text()[-3000:]}")
+
+
+def stop_service(process) -> None:
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def api_service(trained_project, tmp_path_factory):
+    """The real prediction API (`python -m app.api`) on a free loopback port, serving `trained_project`:
+    yields (base URL, API key)."""
+    logs = tmp_path_factory.mktemp("api_service")
+    port, key = free_port(), "test-key-for-personal-data"
+    env = {"MODEL_DIR": str(trained_project / "models" / "champion"),
+           "EXPLAIN_DIR": str(trained_project / "models" / "explain"), "DATA_DIR": str(trained_project / "data"),
+           "HOST": "127.0.0.1", "PORT": str(port), "API_KEY": key, "EVENTS_URL": f"sqlite:///{logs / 'events.db'}"}
+    url = f"http://127.0.0.1:{port}"
+    process = start_service("app.api", env, f"{url}/health", logs / "api.log")
+    yield url, key
+    stop_service(process)

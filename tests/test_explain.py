@@ -27,7 +27,6 @@ from credit_scoring.explain import (
 )
 from credit_scoring.labels import feature_labels
 from credit_scoring.modeling import make_estimator
-from tests.test_pipeline import run_stages, tiny_params
 
 # shap 0.51 calls matplotlib colormap setters that matplotlib is deprecating, once, when it is imported
 pytestmark = pytest.mark.filterwarnings("ignore:The set_.* function will be deprecated:PendingDeprecationWarning")
@@ -197,25 +196,10 @@ def test_the_export_is_refused_for_another_model(small_bundle, tmp_path):
 # --------------------------------------------------------------------------------------------------------
 # The stage on a tiny project.
 # --------------------------------------------------------------------------------------------------------
-TINY_EXPLAIN = {
-    "shap_max_rows": 500, "top_features": 12, "beeswarm_points": 300,
-    "reasons": {"max": 4, "min_contribution": 0.02},
-    "ebm": {"top_features": 6, "interactions": 2, "outer_bags": 2, "max_bins": 64, "max_rows": 2000, "cv_folds": 2,
-            "n_jobs": 2},
-}
-
-
 @pytest.fixture(scope="module")
-def explained_project(tmp_path_factory):
-    from stages import explain
-
-    project = tmp_path_factory.mktemp("explain_project")
-    params = tiny_params(source="synthetic")
-    params["explain"] = TINY_EXPLAIN
-    with pytest.MonkeyPatch.context() as mp:
-        run_stages(project, params, mp)
-        explain.main()
-    return project
+def explained_project(trained_project):
+    """The session's tiny trained project (tests/conftest.py), which the API and dashboard tests share."""
+    return trained_project
 
 
 @pytest.mark.slow
