@@ -46,7 +46,8 @@ TABLE_COLUMNS = ["Identifiant", "Décision", "Risque estimé", "Contrat", "Sexe"
 
 TITLE = "Prêt à dépenser — tableau de bord du score de crédit"
 ALL = "tous"
-CONTRACT_TYPES = [("Tous les contrats", ALL), ("Prêt en espèces", "Cash loans"), ("Crédit renouvelable", "Revolving loans")]
+CONTRACT_TYPES = [("Tous les contrats", ALL), ("Prêt en espèces", "Cash loans"),
+                  ("Crédit renouvelable", "Revolving loans")]
 GENDERS = [("Tous", ALL), ("Femme", "F"), ("Homme", "M")]
 DECISIONS = [("Toutes", ALL), ("✔ Accordé", "accordé"), ("✖ Refusé", "refusé")]
 # Bands a relationship manager reasons in: (label, lower bound included, upper bound excluded); None = open.
@@ -212,8 +213,8 @@ def build_page(api: ScoringApi) -> gr.Blocks:
         message = gr.HTML("", elem_id="message")
 
         gr.Markdown("## 1. Trouver un client")
-        with gr.Row(equal_height=True):
-            client_id = gr.Number(label="Identifiant du client (SK_ID_CURR)", precision=0, minimum=0,
+        with gr.Row():
+            client_id = gr.Number(None, label="Identifiant du client (SK_ID_CURR)", precision=0,
                                   info="Par exemple 100002", elem_id="client-id", scale=2, min_width=220)
             show = gr.Button("Afficher ce client", variant="primary", elem_id="show-client", scale=1, min_width=180)
         with gr.Accordion("… ou chercher dans la liste des clients avec des filtres", open=True):
@@ -231,7 +232,8 @@ def build_page(api: ScoringApi) -> gr.Blocks:
                 next_page = gr.Button("Clients suivants ▶", min_width=180)
             page_offset = gr.State(0)
             results_summary = gr.Markdown("")
-            results = gr.Dataframe(pd.DataFrame(columns=TABLE_COLUMNS), label="Clients trouvés (cliquez sur une ligne pour afficher le client)",
+            results = gr.Dataframe(pd.DataFrame(columns=TABLE_COLUMNS),
+                                   label="Clients trouvés (cliquez sur une ligne pour afficher le client)",
                                    interactive=False, wrap=True, elem_id="results", max_height=420)
             pick = gr.Dropdown([], label="Choisir un client de la liste", elem_id="pick", interactive=True)
 
@@ -247,7 +249,7 @@ def build_page(api: ScoringApi) -> gr.Blocks:
                 contrib_alt = gr.Markdown("", elem_classes="alt-text")
             with gr.Tab("Données du client", id="data"):
                 data = gr.HTML("", elem_id="client-data")
-            with gr.Tab("Comparer aux autres clients", id="compare"):
+            with gr.Tab("Comparer", id="compare"):
                 gr.Markdown("Situez ce client parmi un groupe de clients, sur les informations de votre choix : "
                             "les graphiques se mettent à jour dès qu'un choix change. Ce client est marqué d'une "
                             "**étoile** et de la mention « ce client ».")
@@ -266,11 +268,12 @@ def build_page(api: ScoringApi) -> gr.Blocks:
                 scatter_plot = gr.Plot(label="Graphique : nuage de points de deux informations",
                                        elem_id="scatter-plot")
                 scatter_alt = gr.Markdown("", elem_classes="alt-text")
-            with gr.Tab("Et si… ? (simulation)", id="whatif"):
-                gr.Markdown("Modifiez une ou plusieurs valeurs de la demande puis recalculez le score. Les autres "
-                            "informations du client restent celles de son dossier. Rien n'est enregistré.")
+            with gr.Tab("Et si… ?", id="whatif"):
+                gr.Markdown("**Simulation** : modifiez une ou plusieurs valeurs de la demande puis recalculez le "
+                            "score. Les autres informations du client restent celles de son dossier. Rien n'est "
+                            "enregistré.")
                 with gr.Row():
-                    whatif_inputs = [gr.Number(label=label, minimum=0, precision=0, elem_id=f"whatif-{name.lower()}",
+                    whatif_inputs = [gr.Number(label=label, precision=0, elem_id=f"whatif-{name.lower()}",
                                                min_width=200) for name, label in WHATIF_FIELDS]
                 with gr.Row():
                     simulate = gr.Button("Recalculer le score", variant="primary", elem_id="simulate", min_width=180)
@@ -460,7 +463,7 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(primary_hue="blue", neutral_hue="slate").set(
         body_text_color_subdued="#374151", block_info_text_color="#374151", block_label_text_color="#1F2937",
         button_primary_background_fill="#1D4ED8", button_primary_text_color="#FFFFFF",
-        button_primary_background_fill_hover="#1E40AF", input_placeholder_color="#4B5563")
+        button_primary_background_fill_hover="#1E40AF", input_placeholder_color="#4B5563", color_accent="#1D4ED8")
 
 
 def main() -> None:

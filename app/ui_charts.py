@@ -196,7 +196,7 @@ def contributions_figure(contributions: Sequence[dict]) -> tuple[go.Figure, str]
     height = 110 + sum(20 * (n.count("<br>") + 1) + 18 for n in names)
     _layout(fig, "Ce qui pèse le plus dans le score de ce client", height=height, showlegend=False)
     fig.update_xaxes(range=[-span, span], zeroline=False, tickformat=",.1f",
-                     title="◀ réduit le risque (barre pleine) · augmente le risque (barre hachurée) ▶")
+                     title="◀ réduit le risque   |   augmente le risque ▶")
     fig.update_yaxes(tickfont=dict(size=13))
     up = [c for c in contributions if c["contribution"] > 0]
     down = [c for c in contributions if c["contribution"] < 0]

@@ -124,7 +124,8 @@ def _failure_sentence(response: httpx.Response) -> str:
         return "Ce client est introuvable : vérifiez l'identifiant saisi." + (f" ({detail})" if detail else "")
     if status == 429:
         wait = response.headers.get("Retry-After")
-        return "Trop de demandes en peu de temps : réessayez" + (f" dans {wait} secondes." if wait else " dans un instant.")
+        later = f" dans {wait} secondes." if wait else " dans un instant."
+        return "Trop de demandes en peu de temps : réessayez" + later
     if status in (400, 422):
         return "Valeur refusée par le service de score : " + (detail or "une des valeurs saisies est invalide.")
     if status == 503:
