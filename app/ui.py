@@ -190,6 +190,19 @@ def comparison_group(api: ScoringApi, client: dict, decision: str, group: str,
     return ClientFilters(**chosen), None, "les clients " + ", ".join(words) if words else "l'ensemble des clients"
 
 
+def changed_fields(stored: dict, amounts) -> dict[str, float]:
+    """The what-if fields the user changed. The boxes show whole euros, so a stored 406 597,50 € shown as 406 598
+    is no change: only those fields are sent, and every other value stays the client's stored one."""
+    changed = {}
+    for (name, _), amount in zip(WHATIF_FIELDS, amounts):
+        if amount is None:
+            continue
+        before = stored.get(name)
+        if is_missing(before) or abs(float(amount) - before) >= 0.5 + 1e-9:
+            changed[name] = float(amount)
+    return changed
+
+
 def model_markdown(model: dict) -> str:
     return (f"**Modèle en service** : version {html.escape(str(model['model_version']))}. Une demande est "
             f"**refusée** quand le risque estimé de défaut atteint **{percent(model['threshold'])}** ou plus, "
@@ -385,17 +398,14 @@ def build_page(api: ScoringApi) -> gr.Blocks:
             if not shown:
                 return {message: alert("Choisissez d'abord un client, puis modifiez ses valeurs.")}
             client, explanation = shown["client"], shown["explanation"]
-            application = {"SK_ID_CURR": client["sk_id_curr"]}
-            for (name, label), amount in zip(WHATIF_FIELDS, amounts):
-                if amount is not None:
-                    application[name] = float(amount)
-            answer = api.predict(application)
+            changed = changed_fields(client["values"], amounts)
+            answer = api.predict({"SK_ID_CURR": client["sk_id_curr"], **changed})
             before, after = explanation["probability"], answer["probability"]
             fig, alt = whatif_figure(before, after, answer["threshold"])
-            changed = [f"{label.split(' (')[0].lower()} : {euros(float(amount))}"
-                       for (name, label), amount in zip(WHATIF_FIELDS, amounts)
-                       if amount is not None and amount != client["values"].get(name)]
-            what = "Avec " + " ; ".join(changed) if changed else "Avec les valeurs du dossier"
+            labels = dict(WHATIF_FIELDS)
+            what = ("Avec " + " ; ".join(f"{labels[name].split(' (')[0].lower()} : {euros(amount)}"
+                                         for name, amount in changed.items())
+                    if changed else "Avec les valeurs du dossier")
             verb = "resterait" if answer["decision"] == explanation["decision"] else "deviendrait"
             move = (f"resterait à **{percent(after)}**" if percent(before) == percent(after)
                     else f"passerait de **{percent(before)}** à **{percent(after)}**")

@@ -14,6 +14,7 @@ from app.ui import (
     AGE_BANDS,
     alert,
     band,
+    changed_fields,
     client_sheet_html,
     comparison_group,
     reasons_markdown,
@@ -175,6 +176,13 @@ def test_reasons_are_split_into_what_raises_and_what_lowers_the_risk():
                                          {"text": "Score externe élevé", "direction": "baisse"}]})
     assert text.index("augmente le risque") < text.index("Revenu bas") < text.index("réduit le risque")
     assert "Aucun facteur" in reasons_markdown({"reasons": []})
+
+
+def test_a_what_if_sends_only_the_amounts_the_user_changed():
+    stored = {"AMT_INCOME_TOTAL": 202500.0, "AMT_CREDIT": 406597.5, "AMT_ANNUITY": None, "AMT_GOODS_PRICE": 351000.0}
+    assert changed_fields(stored, [202500, 406598, None, 351000]) == {}  # shown rounded to whole euros
+    assert changed_fields(stored, [300000, 406598, 24700, None]) == {"AMT_INCOME_TOTAL": 300000.0,
+                                                                     "AMT_ANNUITY": 24700.0}
 
 
 def test_alerts_are_announced_and_escaped():
