@@ -193,7 +193,7 @@ def contributions_figure(contributions: Sequence[dict]) -> tuple[go.Figure, str]
         hovertemplate="%{y}<br>%{customdata} (effet %{x:+.2f})<extra></extra>"))
     fig.add_vline(x=0, line=dict(color=INK, width=1))
     span = max((abs(c["contribution"]) for c in rows), default=1.0) * 1.1
-    height = 110 + sum(20 * (n.count("<br>") + 1) + 18 for n in names)
+    height = 110 + sum(22 * (n.count("<br>") + 1) + 18 for n in names)
     _layout(fig, "Ce qui pèse le plus dans le score de ce client", height=height, showlegend=False)
     fig.update_xaxes(range=[-span, span], zeroline=False, tickformat=",.1f",
                      title="◀ réduit le risque   |   augmente le risque ▶")
