@@ -62,8 +62,9 @@ TINY_EXPLAIN = {
 
 @pytest.fixture(scope="session")
 def explained_project(tmp_path_factory) -> Path:
-    """A project folder where the pipeline ran on tiny synthetic data up to the explain stage: everything the API
-    serves (models/champion, models/explain, data/prepared, data/features). Built once per test session."""
+    """A project folder after a tiny run of the pipeline up to `explain`: `models/champion/`, `models/explain/`,
+    `data/prepared/` and `data/features/`, everything the API serves. Built once per test session and shared by
+    the explain stage's tests and the tests that run the services (API, dashboard)."""
     from stages import explain
 
     project = tmp_path_factory.mktemp("explain_project")
@@ -75,7 +76,7 @@ def explained_project(tmp_path_factory) -> Path:
     return project
 
 
-API_KEY = "test-key-not-secret"
+API_KEY = "test-key-for-personal-data"
 
 
 def free_port() -> int:
@@ -86,48 +87,64 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def api_environment(project: Path, events_url: str, **extra: str) -> dict:
-    """The environment `python -m app.api` needs to serve a project folder's outputs."""
+def start_service(module: str, env: dict, ready_url: str, log_file: Path, timeout: float = 120.0):
+    """`python -m module` with `env` added, from the repository root, once `ready_url` answers 200; its output
+    goes to `log_file`, shown in the failure if it stops or never gets ready."""
     import os
-
-    return {**os.environ, "MODEL_DIR": str(project / "models" / "champion"),
-            "EXPLAIN_DIR": str(project / "models" / "explain"), "DATA_DIR": str(project / "data"),
-            "API_KEY": API_KEY, "EVENTS_URL": events_url, "RATE_LIMIT": "100000/second", **extra}
-
-
-def start_api(env: dict, port: int, timeout: float = 120.0):
-    """`python -m app.api` on loopback as a real process, once /health answers; the caller terminates it."""
     import subprocess
     import sys
     import time
 
     import httpx
 
-    repo = Path(__file__).resolve().parents[1]
-    process = subprocess.Popen([sys.executable, "-m", "app.api"], cwd=repo, env={**env, "PORT": str(port)},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = log_file.open("w")
+    process = subprocess.Popen([sys.executable, "-m", module], cwd=Path(__file__).resolve().parents[1],
+                               env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the API exited with code {process.returncode}:\n{process.stdout.read()}")
+            break
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0).status_code == 200:
+            if httpx.get(ready_url, timeout=2).status_code == 200:
                 return process
-        except httpx.TransportError:
+        except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"the API did not answer /health within {timeout} s:\n{process.stdout.read()}")
+    stop_service(process)
+    pytest.fail(f"{module} did not start (exit code {process.returncode}):\n{log_file.read_text()[-3000:]}")
+
+
+def stop_service(process, timeout: float = 30.0) -> None:
+    """SIGTERM (a graceful shutdown: the API flushes its prediction events), then SIGKILL after `timeout`."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def api_environment(project: Path, events_url: str, port: int) -> dict:
+    """What `python -m app.api` needs to serve a project folder's outputs on a loopback port."""
+    return {"MODEL_DIR": str(project / "models" / "champion"), "EXPLAIN_DIR": str(project / "models" / "explain"),
+            "DATA_DIR": str(project / "data"), "HOST": "127.0.0.1", "PORT": str(port), "API_KEY": API_KEY,
+            "EVENTS_URL": events_url, "RATE_LIMIT": "100000/second"}
+
+
+def start_api(project: Path, events_url: str, log_file: Path) -> tuple[str, object]:
+    """The real API process serving `project`: (base URL, process)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    return url, start_service("app.api", api_environment(project, events_url, port), f"{url}/health", log_file)
 
 
 @pytest.fixture(scope="session")
-def api_server(explained_project, tmp_path_factory):
-    """The real API process serving `explained_project` on a free loopback port: yields its base URL."""
-    events = tmp_path_factory.mktemp("api_events") / "events.db"
-    port = free_port()
-    process = start_api(api_environment(explained_project, f"sqlite:///{events}"), port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def api_service(explained_project, tmp_path_factory):
+    """The real prediction API (`python -m app.api`) on a free loopback port, serving `explained_project`:
+    yields (base URL, API key)."""
+    logs = tmp_path_factory.mktemp("api_service")
+    url, process = start_api(explained_project, f"sqlite:///{logs / 'events.db'}", logs / "api.log")
+    yield url, API_KEY
+    stop_service(process)

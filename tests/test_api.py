@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import signal
 
 import httpx
 import pandas as pd
@@ -21,7 +20,7 @@ from app.service import ScoringService
 from credit_scoring.bundle import load_bundle
 from credit_scoring.events import create_store, read_events
 from credit_scoring.schema import table
-from tests.conftest import API_KEY, api_environment, free_port, start_api
+from tests.conftest import API_KEY, start_api, stop_service
 
 KEY = {"X-API-Key": API_KEY}
 
@@ -352,24 +351,24 @@ def test_every_prediction_is_stored_with_its_inputs(service, tmp_path, known, ba
 
 def test_shutdown_flushes_every_event_of_a_real_server(explained_project, tmp_path, known):
     url = f"sqlite:///{tmp_path / 'events.db'}"
-    port = free_port()
-    process = start_api(api_environment(explained_project, url), port)
+    base, process = start_api(explained_project, url, tmp_path / "api.log")
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=KEY) as api:
+        with httpx.Client(base_url=base, headers=KEY) as api:
             sent = count_predictions(api, known)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+        stop_service(process)  # SIGTERM: a graceful shutdown
+    assert process.returncode == 0
     assert len(read_events(create_store(url))) == sent
 
 
 # -- schemathesis ---------------------------------------------------------------------------------------------
-def test_schemathesis_finds_no_server_error(api_server):
+def test_schemathesis_finds_no_server_error(api_service):
     """At least 500 generated requests from the OpenAPI document, none answered with a 5xx."""
     import schemathesis
     from hypothesis import HealthCheck, given
     from hypothesis import settings as hsettings
 
+    api_server, _ = api_service
     schema = schemathesis.openapi.from_url(f"{api_server}/schema/openapi.json")
     cases, failures = 0, []
     for operation in schema.get_all_operations():

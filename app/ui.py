@@ -1,0 +1,491 @@
+"""Tableau de bord des chargés de relation client: the Gradio page (French) that explains a credit decision.
+
+Run with `python -m app.ui`. Environment: `API_URL` (the prediction API, default http://127.0.0.1:8000),
+`API_KEY` (the key of the API's personal-data routes, sent from the server side only), `PORT` (default 7860),
+`API_TIMEOUT` (seconds before a slow API is reported, default 10), `GRADIO_SERVER_NAME` (0.0.0.0 in a container).
+
+The page speaks to the API only, over HTTP (app/ui_client.py): it never loads the model, so it can be deployed
+apart and shows a clear French message, never a traceback, when the API is down, slow or refuses a request.
+Accessibility (WCAG 2.1 AA): every chart is followed by a sentence giving its key figures; decisions carry an
+icon and words, never colour alone; colours pass 4.5:1; the layout reflows at 200 % zoom; the page is in French
+(`lang="fr"`) with a descriptive title.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import os
+from collections.abc import Callable
+from functools import wraps
+
+import gradio as gr
+import pandas as pd
+
+from app.ui_charts import (
+    ICONS,
+    contributions_figure,
+    decision_words,
+    distribution_figure,
+    euros,
+    is_missing,
+    percent,
+    scatter_figure,
+    score_figure,
+    score_sentence,
+    value_text,
+    whatif_figure,
+    years,
+)
+from app.ui_client import ApiError, ClientFilters, ScoringApi
+
+log = logging.getLogger("app.ui")
+TABLE_COLUMNS = ["Identifiant", "Décision", "Risque estimé", "Contrat", "Sexe", "Âge", "Revenu annuel",
+                 "Crédit demandé"]
+
+TITLE = "Prêt à dépenser — tableau de bord du score de crédit"
+ALL = "tous"
+CONTRACT_TYPES = [("Tous les contrats", ALL), ("Prêt en espèces", "Cash loans"),
+                  ("Crédit renouvelable", "Revolving loans")]
+GENDERS = [("Tous", ALL), ("Femme", "F"), ("Homme", "M")]
+DECISIONS = [("Toutes", ALL), ("✔ Accordé", "accordé"), ("✖ Refusé", "refusé")]
+# Bands a relationship manager reasons in: (label, lower bound included, upper bound excluded); None = open.
+AGE_BANDS = [("moins de 30 ans", None, 30), ("30 à 39 ans", 30, 40), ("40 à 49 ans", 40, 50),
+             ("50 à 59 ans", 50, 60), ("60 ans et plus", 60, None)]
+INCOME_BANDS = [("moins de 100 000 € par an", None, 100_000), ("100 000 à 150 000 €", 100_000, 150_000),
+                ("150 000 à 200 000 €", 150_000, 200_000), ("200 000 à 300 000 €", 200_000, 300_000),
+                ("300 000 € et plus", 300_000, None)]
+PAGE_SIZE = 20
+SIMILAR_K = 100  # similar clients a comparison is drawn on
+EXPLAIN_TOP = 10
+SCATTER_POINTS = 500
+GROUPS = [("Tous les clients", "all"), ("Les 100 clients les plus semblables à ce client", "similar"),
+          ("Les clients qui partagent les caractéristiques cochées ci-dessous", "shared")]
+TRAITS = [("même type de contrat", "contract_type"), ("même sexe", "gender"), ("même tranche d'âge", "age"),
+          ("même tranche de revenus", "income"), ("même décision", "decision")]
+WHATIF_FIELDS = [("AMT_INCOME_TOTAL", "Revenu annuel (€)"), ("AMT_CREDIT", "Montant du crédit (€)"),
+                 ("AMT_ANNUITY", "Annuité, remboursement par an (€)"), ("AMT_GOODS_PRICE", "Prix du bien financé (€)")]
+DEFAULT_COMPARE = ("PROBABILITY", "AMT_INCOME_TOTAL", "AMT_CREDIT")  # distribution, scatter x, scatter y
+
+CSS = """
+.gradio-container { font-size: 1rem; }
+.alert { border: 3px solid #8A1C00; background: #FFF4EE; color: #3D0C00; padding: .75rem 1rem; border-radius: 6px; }
+.decision { font-size: 1.6rem; font-weight: 700; padding: .6rem 1rem; border: 3px solid; border-radius: 8px;
+            display: inline-block; background: #FFFFFF; }
+.decision.accordé { color: #004B75; border-color: #004B75; }
+.decision.refusé { color: #8A1C00; border-color: #8A1C00; }
+.sheets { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 24rem), 1fr)); gap: 1rem 2rem; }
+.sheets table { width: 100%; border-collapse: collapse; }
+.sheets caption { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+.sheets th, .sheets td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #CBD5E1; color: #111827; }
+.sheets th { font-weight: 400; width: 60%; }
+.sheets td { font-weight: 600; }
+.alt-text { color: #1F2937; font-size: .95rem; border-left: 4px solid #4B5563; padding-left: .6rem; }
+"""
+# The page is French: Gradio's template says lang="en", which would make screen readers mispronounce it.
+HEAD = "<script>document.documentElement.lang = 'fr';</script>"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Pure helpers: from the API's answers to what the page shows
+# --------------------------------------------------------------------------------------------------------
+def alert(text: str) -> str:
+    return f'<div class="alert" role="alert"><strong>⚠ Problème :</strong> {html.escape(text)}</div>'
+
+
+def decision_badge(decision: str) -> str:
+    return (f'<div class="decision {html.escape(decision)}" role="status">'
+            f'<span aria-hidden="true">{ICONS.get(decision, "")}</span> Crédit {html.escape(decision)}</div>')
+
+
+def band(bands: list, value: float | None) -> tuple | None:
+    """The band holding `value`: (label, lower, upper)."""
+    if is_missing(value):
+        return None
+    return next((b for b in bands if (b[1] is None or value >= b[1]) and (b[2] is None or value < b[2])), None)
+
+
+def search_filters(contract: str, gender: str, age: str, income: str, decision: str) -> ClientFilters:
+    """The /clients filters of the search form's choices ('tous' = no filter, bands by their label)."""
+    age_band = next((b for b in AGE_BANDS if b[0] == age), None)
+    income_band = next((b for b in INCOME_BANDS if b[0] == income), None)
+    return ClientFilters(contract_type=None if contract == ALL else contract, gender=None if gender == ALL else gender,
+                         age_min=age_band[1] if age_band else None, age_max=age_band[2] if age_band else None,
+                         income_min=income_band[1] if income_band else None,
+                         income_max=income_band[2] if income_band else None,
+                         decision=None if decision == ALL else decision)
+
+
+def client_table(clients: list[dict]) -> pd.DataFrame:
+    rows = [[str(c["sk_id_curr"]), decision_words(c["decision"]).replace("Crédit ", ""), percent(c["probability"]),
+             c["contract_type"], c["gender"], value_text(c["age_years"], "years"),
+             value_text(c["income"], "amount"), value_text(c["credit"], "amount")] for c in clients]
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def raw_field(client: dict, name: str):
+    """A field's stored (Kaggle) value from the client's sections, e.g. NAME_CONTRACT_TYPE -> 'Cash loans'."""
+    for section in client["sections"]:
+        for field in section["fields"]:
+            if field["name"] == name:
+                return field["value"]
+    return None
+
+
+def client_sheet_html(client: dict) -> str:
+    """The client's descriptive data, one table per section, as the API words it (units, €, years); the
+    sections sit side by side on a wide screen and one under the other when zoomed in."""
+    e = html.escape
+    parts = []
+    for section in client["sections"]:
+        rows = "".join(f'<tr><th scope="row">{e(f["label"])}</th><td>{e(str(f["display"]))}</td></tr>'
+                       for f in section["fields"])
+        parts.append(f'<section><h3>{e(section["title"])}</h3><table class="sheet">'
+                     f'<caption>{e(section["title"])} du client {client["sk_id_curr"]}</caption>{rows}</table>'
+                     f'</section>')
+    return f'<div class="sheets">{"".join(parts)}</div>'
+
+
+def reasons_markdown(explanation: dict) -> str:
+    """The reason codes in two lists: what raises this client's risk, what lowers it."""
+    reasons = explanation["reasons"]
+    if not reasons:
+        return ("Aucun facteur ne se détache nettement : le score de ce client résulte de nombreux petits effets. "
+                "Le graphique ci-dessous montre les plus importants.")
+    parts = []
+    for direction, title in (("hausse", "▲ Ce qui augmente le risque"), ("baisse", "▼ Ce qui réduit le risque")):
+        lines = [f"- {r['text']}" for r in reasons if r["direction"] == direction]
+        if lines:
+            parts.append(f"### {title}\n" + "\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def comparison_group(api: ScoringApi, client: dict, decision: str, group: str,
+                     traits: list[str]) -> tuple[ClientFilters, list[int] | None, str]:
+    """The filters (or ids) of the chosen comparison group, and its name in words for titles and sentences."""
+    client_id = client["sk_id_curr"]
+    if group == "similar":
+        ids = [n["sk_id_curr"] for n in api.similar(client_id, SIMILAR_K)["neighbors"]]
+        return ClientFilters(), ids, f"les {len(ids)} clients les plus semblables"
+    if group != "shared" or not traits:
+        return ClientFilters(), None, "l'ensemble des clients"
+    values = client["values"]
+    chosen, words = {}, []
+    if "contract_type" in traits and raw_field(client, "NAME_CONTRACT_TYPE"):
+        chosen["contract_type"] = raw_field(client, "NAME_CONTRACT_TYPE")
+        words.append("même type de contrat")
+    if "gender" in traits and raw_field(client, "CODE_GENDER") in ("F", "M"):
+        chosen["gender"] = raw_field(client, "CODE_GENDER")
+        words.append("même sexe")
+    for trait, bands, feature, key in (("age", AGE_BANDS, "AGE_YEARS", "age"),
+                                       ("income", INCOME_BANDS, "AMT_INCOME_TOTAL", "income")):
+        found = band(bands, values.get(feature)) if trait in traits else None
+        if found:
+            chosen[f"{key}_min"], chosen[f"{key}_max"] = found[1], found[2]
+            words.append(found[0])
+    if "decision" in traits:
+        chosen["decision"] = decision
+        words.append(f"crédit {decision}")
+    return ClientFilters(**chosen), None, "les clients " + ", ".join(words) if words else "l'ensemble des clients"
+
+
+def changed_fields(stored: dict, amounts) -> dict[str, float]:
+    """The what-if fields the user changed. The boxes show whole euros, so a stored 406 597,50 € shown as 406 598
+    is no change: only those fields are sent, and every other value stays the client's stored one."""
+    changed = {}
+    for (name, _), amount in zip(WHATIF_FIELDS, amounts):
+        if amount is None:
+            continue
+        before = stored.get(name)
+        if is_missing(before) or abs(float(amount) - before) >= 0.5 + 1e-9:
+            changed[name] = float(amount)
+    return changed
+
+
+def model_markdown(model: dict) -> str:
+    return (f"**Modèle en service** : version {html.escape(str(model['model_version']))}. Une demande est "
+            f"**refusée** quand le risque estimé de défaut atteint **{percent(model['threshold'])}** ou plus, "
+            f"et **accordée** en dessous.")
+
+
+# --------------------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------------------
+def build_page(api: ScoringApi) -> gr.Blocks:
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
+        model_state = gr.State(None)   # /model and /features, fetched again if the API was down at load
+        client_state = gr.State(None)  # the shown client: /clients/{id} and its explanation
+
+        gr.Markdown("# Prêt à dépenser — score de crédit d'un client\n"
+                    "Cette page montre le **risque de défaut de paiement** estimé pour un client, la **décision "
+                    "proposée**, les **raisons** qui l'expliquent, les **données** du client et leur "
+                    "**comparaison** avec les autres clients. Elle permet aussi de **simuler** une demande "
+                    "modifiée. Commencez par choisir un client.")
+        model_info = gr.Markdown("", elem_id="model-info")
+        message = gr.HTML("", elem_id="message")
+
+        gr.Markdown("## 1. Trouver un client")
+        with gr.Row():
+            client_id = gr.Number(None, label="Identifiant du client (SK_ID_CURR)", precision=0,
+                                  info="Par exemple 100002", elem_id="client-id", scale=2, min_width=220)
+            show = gr.Button("Afficher ce client", variant="primary", elem_id="show-client", scale=1, min_width=180)
+        with gr.Accordion("… ou chercher dans la liste des clients avec des filtres", open=True):
+            with gr.Row():
+                contract = gr.Dropdown(CONTRACT_TYPES, value=ALL, label="Type de contrat", min_width=180)
+                gender = gr.Dropdown(GENDERS, value=ALL, label="Sexe", min_width=140)
+                age = gr.Dropdown([("Tous les âges", ALL)] + [(b[0], b[0]) for b in AGE_BANDS], value=ALL,
+                                  label="Tranche d'âge", min_width=160)
+                income = gr.Dropdown([("Tous les revenus", ALL)] + [(b[0], b[0]) for b in INCOME_BANDS], value=ALL,
+                                     label="Revenu annuel", min_width=200)
+                decision = gr.Dropdown(DECISIONS, value=ALL, label="Décision", min_width=140)
+            with gr.Row():
+                search = gr.Button("Rechercher les clients", elem_id="search", min_width=180)
+                previous_page = gr.Button("◀ Clients précédents", min_width=180)
+                next_page = gr.Button("Clients suivants ▶", min_width=180)
+            page_offset = gr.State(0)
+            results_summary = gr.Markdown("")
+            results = gr.Dataframe(pd.DataFrame(columns=TABLE_COLUMNS),
+                                   label="Clients trouvés (cliquez sur une ligne pour afficher le client)",
+                                   interactive=False, wrap=True, elem_id="results", max_height=420)
+            pick = gr.Dropdown([], label="Choisir un client de la liste", elem_id="pick", interactive=True)
+
+        client_title = gr.Markdown("## 2. Le client\nAucun client choisi pour l'instant.", elem_id="client-title")
+        with gr.Column(visible=False) as client_area, gr.Tabs():
+            with gr.Tab("Score et raisons", id="score"):
+                badge = gr.HTML("")
+                sentence = gr.Markdown("", elem_id="score-sentence")
+                score_plot = gr.Plot(label="Graphique : risque estimé et seuil de décision", elem_id="score-plot")
+                score_alt = gr.Markdown("", elem_classes="alt-text")
+                reasons = gr.Markdown("", elem_id="reasons")
+                contrib_plot = gr.Plot(label="Graphique : facteurs qui pèsent sur le score", elem_id="contrib-plot")
+                contrib_alt = gr.Markdown("", elem_classes="alt-text")
+            with gr.Tab("Données du client", id="data"):
+                data = gr.HTML("", elem_id="client-data")
+            with gr.Tab("Comparer", id="compare"):
+                gr.Markdown("Situez ce client parmi un groupe de clients, sur les informations de votre choix : "
+                            "les graphiques se mettent à jour dès qu'un choix change. Ce client est marqué d'une "
+                            "**étoile** et de la mention « ce client ».")
+                group = gr.Radio(GROUPS, value="all", label="Comparer ce client à")
+                traits = gr.CheckboxGroup(TRAITS, value=["contract_type", "age"],
+                                          label="Caractéristiques partagées (pour le dernier choix ci-dessus)")
+                with gr.Row():
+                    feature = gr.Dropdown([], label="Information à comparer (répartition)", elem_id="feature",
+                                          min_width=220)
+                    x_feature = gr.Dropdown([], label="Nuage de points : axe horizontal", elem_id="x-feature",
+                                            min_width=220)
+                    y_feature = gr.Dropdown([], label="Nuage de points : axe vertical", elem_id="y-feature",
+                                            min_width=220)
+                dist_plot = gr.Plot(label="Graphique : répartition dans le groupe", elem_id="dist-plot")
+                dist_alt = gr.Markdown("", elem_classes="alt-text")
+                scatter_plot = gr.Plot(label="Graphique : nuage de points de deux informations",
+                                       elem_id="scatter-plot")
+                scatter_alt = gr.Markdown("", elem_classes="alt-text")
+            with gr.Tab("Et si… ?", id="whatif"):
+                gr.Markdown("**Simulation** : modifiez une ou plusieurs valeurs de la demande puis recalculez le "
+                            "score. Les autres informations du client restent celles de son dossier. Rien n'est "
+                            "enregistré.")
+                with gr.Row():
+                    whatif_inputs = [gr.Number(label=label, precision=0, elem_id=f"whatif-{name.lower()}",
+                                               min_width=200) for name, label in WHATIF_FIELDS]
+                with gr.Row():
+                    simulate = gr.Button("Recalculer le score", variant="primary", elem_id="simulate", min_width=180)
+                    reset = gr.Button("Revenir aux valeurs du dossier", min_width=180)
+                whatif_result = gr.Markdown("", elem_id="whatif-result")
+                whatif_plot = gr.Plot(label="Graphique : score actuel et score simulé", elem_id="whatif-plot",
+                                      visible=False)
+                whatif_alt = gr.Markdown("", elem_classes="alt-text")
+
+        feature_pickers = [feature, x_feature, y_feature]
+        compare_inputs = [client_state, model_state, group, traits, *feature_pickers]
+        compare_outputs = [dist_plot, dist_alt, scatter_plot, scatter_alt]
+
+        # ---- handlers ------------------------------------------------------------------------------------
+        def ensure_model(state: dict | None) -> dict:
+            if state:
+                return state
+            model, features = api.model(), api.features()
+            return {"model": model, "features": {f["name"]: f for f in features}}
+
+        def picker_updates(state: dict, current: list) -> list:
+            features = state["features"].values()
+            every = [(f["label"], f["name"]) for f in features]
+            numbers = [(f["label"], f["name"]) for f in features if f["kind"] == "number"]
+            updates = []
+            for picker_choices, value, default in zip((every, numbers, numbers), current, DEFAULT_COMPARE):
+                names = [name for _, name in picker_choices]
+                chosen = value if value in names else default if default in names else names[0] if names else None
+                updates.append(gr.update(choices=picker_choices, value=chosen))
+            return updates
+
+        def on_load():
+            try:
+                state = ensure_model(None)
+            except ApiError as e:
+                return {message: alert(str(e)), model_info: "", model_state: None}
+            return {model_state: state, model_info: model_markdown(state["model"]), message: "",
+                    **dict(zip(feature_pickers, picker_updates(state, [None] * 3)))}
+
+        def list_clients(contract_, gender_, age_, income_, decision_, offset):
+            filters = search_filters(contract_, gender_, age_, income_, decision_)
+            answer = api.clients(filters, limit=PAGE_SIZE, offset=offset)
+            found = answer["clients"]
+            total = answer["total"]
+            if not found:
+                summary = "Aucun client ne correspond à ces filtres." if total == 0 else "Plus aucun client à afficher."
+            else:
+                summary = (f"**{total:,}** clients correspondent ; clients {offset + 1} à {offset + len(found)} "
+                           "affichés, par identifiant.").replace(",", "\u202f")
+            choices = [(f"{c['sk_id_curr']} — {decision_words(c['decision'])}, risque {percent(c['probability'])}, "
+                        f"{c['gender'].lower()}, {years(c['age_years'])}" if not is_missing(c["age_years"])
+                        else f"{c['sk_id_curr']} — {decision_words(c['decision'])}", c["sk_id_curr"]) for c in found]
+            return {results: client_table(found), results_summary: summary, page_offset: offset, message: "",
+                    pick: gr.update(choices=choices, value=None)}
+
+        def show_client_details(requested, state, group_, traits_, *pickers):
+            if requested is None or (isinstance(requested, float) and math.isnan(requested)):
+                return {message: alert("Saisissez l'identifiant d'un client (un nombre, par exemple 100002), ou "
+                                       "choisissez-en un dans la liste.")}
+            client_key = int(requested)
+            state = ensure_model(state)
+            client = api.client(client_key)
+            explanation = api.explanation(client_key, EXPLAIN_TOP)
+            probability, threshold = explanation["probability"], explanation["threshold"]
+            verdict = explanation["decision"]
+            fig, alt = score_figure(probability, threshold, verdict)
+            contrib_fig, contrib_text = contributions_figure(explanation["contributions"])
+            shown = {"client": client, "explanation": explanation}
+            out = {
+                message: "", client_state: shown, client_id: client_key, model_state: state,
+                model_info: model_markdown(state["model"]),
+                client_title: f"## 2. Le client {client_key}",
+                badge: decision_badge(verdict),
+                sentence: score_sentence(probability, threshold, verdict, state["model"].get("cost")),
+                score_plot: fig, score_alt: alt, reasons: reasons_markdown(explanation),
+                contrib_plot: contrib_fig, contrib_alt: contrib_text, data: client_sheet_html(client),
+                whatif_result: "", whatif_plot: gr.update(value=None, visible=False), whatif_alt: "",
+                client_area: gr.update(visible=True),
+                **{box: client["values"].get(name) for box, (name, _) in zip(whatif_inputs, WHATIF_FIELDS)},
+            }
+            updates = picker_updates(state, list(pickers))
+            out.update(zip(feature_pickers, updates))
+            chosen = [u["value"] for u in updates]
+            out.update(zip(compare_outputs, comparison(shown, state, group_, traits_, *chosen)))
+            return out
+
+        def comparison(shown, state, group_, traits_, feature_, x_, y_):
+            client, explanation = shown["client"], shown["explanation"]
+            filters, ids, group_words = comparison_group(api, client, explanation["decision"], group_, traits_)
+            features = state["features"]
+            values = client["values"]
+            population = api.population(feature_, filters, ids, bins=12 if ids else 30)
+            threshold = explanation["threshold"] if feature_ == "PROBABILITY" else None
+            dist_fig, dist_text = distribution_figure(population, values.get(feature_), group_words, threshold)
+            points = api.points(x_, y_, filters, ids, n=SCATTER_POINTS)
+            scatter_fig, scatter_text = scatter_figure(points, values.get(x_), values.get(y_),
+                                                       (features[x_].get("unit"), features[y_].get("unit")),
+                                                       group_words)
+            return dist_fig, dist_text, scatter_fig, scatter_text
+
+        def update_comparison(shown, state, group_, traits_, feature_, x_, y_):
+            if not shown:
+                return {message: alert("Choisissez d'abord un client, puis comparez-le.")}
+            state = ensure_model(state)
+            return {message: "", model_state: state,
+                    **dict(zip(compare_outputs, comparison(shown, state, group_, traits_, feature_, x_, y_)))}
+
+        def simulate_score(shown, *amounts):
+            if not shown:
+                return {message: alert("Choisissez d'abord un client, puis modifiez ses valeurs.")}
+            client, explanation = shown["client"], shown["explanation"]
+            changed = changed_fields(client["values"], amounts)
+            answer = api.predict({"SK_ID_CURR": client["sk_id_curr"], **changed})
+            before, after = explanation["probability"], answer["probability"]
+            fig, alt = whatif_figure(before, after, answer["threshold"])
+            labels = dict(WHATIF_FIELDS)
+            what = ("Avec " + " ; ".join(f"{labels[name].split(' (')[0].lower()} : {euros(amount)}"
+                                         for name, amount in changed.items())
+                    if changed else "Avec les valeurs du dossier")
+            verb = "resterait" if answer["decision"] == explanation["decision"] else "deviendrait"
+            move = (f"resterait à **{percent(after)}**" if percent(before) == percent(after)
+                    else f"passerait de **{percent(before)}** à **{percent(after)}**")
+            text = (f"{what}, le risque estimé {move} (seuil {percent(answer['threshold'])}) : la décision {verb} "
+                    f"**{decision_words(answer['decision'])}**.")
+            return {message: "", whatif_result: text, whatif_plot: gr.update(value=fig, visible=True), whatif_alt: alt}
+
+        def reset_amounts(shown):
+            if not shown:
+                return [None] * len(WHATIF_FIELDS)
+            return [shown["client"]["values"].get(name) for name, _ in WHATIF_FIELDS]
+
+        def row_to_client(table: pd.DataFrame, evt: gr.SelectData):
+            return int(table.iloc[evt.index[0]]["Identifiant"])
+
+        # ---- wiring --------------------------------------------------------------------------------------
+        everything = [message, model_info, model_state, client_state, client_id, client_title, client_area, badge,
+                      sentence,
+                      score_plot, score_alt, reasons, contrib_plot, contrib_alt, data, whatif_result, whatif_plot,
+                      whatif_alt, *whatif_inputs, *feature_pickers, *compare_outputs]
+        show_inputs = [client_id, model_state, group, traits, *feature_pickers]
+        page.load(safe(on_load, message), outputs=[message, model_info, model_state, *feature_pickers])
+        filters_in = [contract, gender, age, income, decision]
+        listing = [results, results_summary, page_offset, message, pick]
+        search.click(safe(lambda *a: list_clients(*a, 0), message), inputs=filters_in, outputs=listing)
+        next_page.click(safe(lambda *a: list_clients(*a[:-1], a[-1] + PAGE_SIZE), message),
+                        inputs=[*filters_in, page_offset], outputs=listing)
+        previous_page.click(safe(lambda *a: list_clients(*a[:-1], max(0, a[-1] - PAGE_SIZE)), message),
+                            inputs=[*filters_in, page_offset], outputs=listing)
+        show_handler = safe(show_client_details, message)
+        show.click(show_handler, inputs=show_inputs, outputs=everything)
+        client_id.submit(show_handler, inputs=show_inputs, outputs=everything)
+        pick.input(show_handler, inputs=[pick, model_state, group, traits, *feature_pickers], outputs=everything)
+        results.select(row_to_client, inputs=results, outputs=client_id).then(
+            show_handler, inputs=show_inputs, outputs=everything)
+        for control in (group, traits, *feature_pickers):
+            control.input(safe(update_comparison, message), inputs=compare_inputs,
+                          outputs=[message, model_state, *compare_outputs])
+        simulate.click(safe(simulate_score, message), inputs=[client_state, *whatif_inputs],
+                       outputs=[message, whatif_result, whatif_plot, whatif_alt])
+        reset.click(reset_amounts, inputs=client_state, outputs=whatif_inputs)
+    return page
+
+
+def safe(handler: Callable, message: gr.HTML) -> Callable:
+    """Run a handler; an API failure, or any unexpected error, becomes a French message in the page."""
+
+    @wraps(handler)
+    def run(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except ApiError as e:
+            log.warning("API call failed: %s", e)
+            return {message: alert(str(e))}
+        except Exception:
+            log.exception("dashboard handler %s failed", handler.__name__)
+            return {message: alert("Une erreur inattendue est survenue dans le tableau de bord. Réessayez ; si le "
+                                   "problème persiste, prévenez le support.")}
+
+    return run
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default look with darker greys, so that every text passes 4.5:1 (WCAG 1.4.3)."""
+    return gr.themes.Default(primary_hue="blue", neutral_hue="slate").set(
+        body_text_color_subdued="#374151", block_info_text_color="#374151", block_label_text_color="#1F2937",
+        button_primary_background_fill="#1D4ED8", button_primary_text_color="#FFFFFF",
+        button_primary_background_fill_hover="#1E40AF", input_placeholder_color="#4B5563", color_accent="#1D4ED8")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per API call would drown the warnings
+    port = os.environ.get("PORT", "7860")
+    if not port.isdigit():
+        raise SystemExit(f"PORT must be a port number, got {port!r}")
+    api = ScoringApi.from_env()
+    build_page(api).launch(server_port=int(port), theme=theme(), css=CSS, head=HEAD, footer_links=[],
+                           ssr_mode=False, show_error=False)
+
+
+if __name__ == "__main__":
+    main()
