@@ -371,7 +371,8 @@ def conclusion_fr(
     if top_flagged:
         word = "variable" if len(top_flagged) == 1 else "variables"
         parts.append(
-            f"Parmi les {len(top_features)} variables les plus importantes du modèle, {len(top_flagged)} "
+            f"Parmi les {len(top_features)} variables clés suivies (celles d'où viennent les facteurs les plus "
+            f"influents du modèle), {len(top_flagged)} "
             f"{word} {verb_for(len(top_flagged))} ({french_list(top_flagged)}) : le modèle sera appliqué à des clients "
             "différents de ceux sur lesquels il a été appris, ses probabilités peuvent y être moins bien calibrées et "
             "le seuil moins adapté ; ces variables sont à surveiller en production, et un nouvel apprentissage est à "
@@ -381,7 +382,7 @@ def conclusion_fr(
         parts.append("Le modèle est appliqué à une population comparable à celle sur laquelle il a été appris.")
     else:
         parts.append(
-            f"Aucune des {len(top_features)} variables les plus importantes du modèle ne dérive : la dérive touche des "
+            f"Aucune des {len(top_features)} variables clés suivies ne dérive : la dérive touche des "
             "variables secondaires et son effet attendu sur les scores est limité."
         )
     return " ".join(parts)
