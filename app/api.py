@@ -4,6 +4,8 @@ Run it with ``python -m app.api``. Configuration comes from the environment only
 
 - ``MODEL_DIR`` (default ``models/champion``), ``EXPLAIN_DIR`` (default ``models/explain``) and ``DATA_DIR``
   (default ``data``: the known clients, from ``data/prepared`` and ``data/features``);
+- ``DATABASE_URL`` (and ``DATABASE_SCHEMA``, default ``bank``): read the known clients from the bank database
+  instead (`stages.bankdb`), as its read-only role: a PostgreSQL role that may write is refused;
 - ``HOST`` (default ``127.0.0.1``), ``PORT`` (default 8000), ``WORKERS`` (uvicorn processes, default 1);
 - ``API_KEY``: the key ``/clients…`` and ``/population…`` require in the ``X-API-Key`` header (personal data);
   without it those routes answer 503;
@@ -88,6 +90,8 @@ class Settings:
     rate_limit: tuple[str, int] = ("second", 100)
     cors_origins: list[str] = field(default_factory=list)
     max_body_bytes: int = 4_000_000
+    database_url: str | None = None
+    database_schema: str = "bank"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -101,7 +105,16 @@ class Settings:
             rate_limit=parse_rate_limit(env.get("RATE_LIMIT", "100/second")),
             cors_origins=[o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
             max_body_bytes=int(env.get("MAX_BODY_BYTES", cls.max_body_bytes)),
+            database_url=env.get("DATABASE_URL") or None,
+            database_schema=env.get("DATABASE_SCHEMA", cls.database_schema),
         )
+
+    def load_service(self) -> ScoringService:
+        """The known clients from the bank database when DATABASE_URL is set, else from the pipeline's files."""
+        if self.database_url:
+            return ScoringService.from_database(self.model_dir, self.explain_dir, self.database_url,
+                                                self.database_schema)
+        return ScoringService.load(self.model_dir, self.explain_dir, self.data_dir)
 
 
 def parse_rate_limit(text: str) -> tuple[str, int]:
@@ -491,7 +504,7 @@ def create_app(settings: Settings | None = None, service: ScoringService | None 
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        loaded = service or ScoringService.load(settings.model_dir, settings.explain_dir, settings.data_dir)
+        loaded = service or settings.load_service()
         scorer = Scorer(loaded, EventWriter(create_store(settings.events_url)))
         app.state.scorer = scorer
         gc.collect()

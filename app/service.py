@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from credit_scoring.bundle import Bundle, load_bundle
+from credit_scoring.database import DEFAULT_SCHEMA, Database, masked, typed_rows
 from credit_scoring.explain import ExplainConfig, LocalExplanation, load_explain_config, tree_contributions
 from credit_scoring.features import (
     APPLICATION,
@@ -31,10 +32,12 @@ from credit_scoring.features import (
     application_features,
     application_frame,
     history_feature_names,
+    history_features,
 )
 from credit_scoring.features import category_values as _category_values
 from credit_scoring.formatting import french_percent
 from credit_scoring.labels import APPLICATION_CATEGORIES, BINARY_LABELS, FeatureLabel, feature_labels, value_label
+from credit_scoring.schema import HISTORY_TABLES
 
 PROBABILITY = "PROBABILITY"
 DECISION = "DECISION"
@@ -171,6 +174,32 @@ class ScoringService:
         if not applications.index.is_unique:
             raise ValueError("a client appears in both application_train and application_test")
         return cls(bundle, explain, applications, pd.concat(histories), pd.concat(datasets))
+
+    @classmethod
+    def from_database(cls, model_dir: str | Path, explain_dir: str | Path, url: str,
+                      schema: str = DEFAULT_SCHEMA) -> ScoringService:
+        """The known clients read from the bank database (`stages.bankdb`), their history aggregated by the
+        featurize stage's own code. On PostgreSQL the role must be read-only: a role that may write is refused,
+        so that the API never runs as the owner or the loader."""
+        bundle = load_bundle(model_dir)
+        explain = load_explain_config(explain_dir, bundle)
+        with Database(url, schema) as db:
+            if db.kind == "postgresql":
+                writable = db.frame(
+                    "SELECT has_table_privilege(current_user, :table, 'INSERT') OR "
+                    "has_table_privilege(current_user, :table, 'UPDATE') AS writable",
+                    {"table": f"{schema}.application_train"})
+                if bool(writable["writable"].iloc[0]):
+                    raise PermissionError(f"the API must read the bank database with a read-only role; "
+                                          f"{masked(url)} may write to {schema}.application_train")
+            frames = {name: typed_rows(name, db.frame(db.raw_table_sql(name))) for name in HISTORY_TABLES}
+            applications, datasets = [], []
+            for dataset in ("train", "test"):
+                rows = typed_rows(f"application_{dataset}", db.frame(db.raw_table_sql(f"application_{dataset}")))
+                applications.append(rows[APPLICATION.column_names].set_index(KEY, drop=False))
+                datasets.append(pd.Series(dataset, index=rows[KEY].to_numpy()))
+        history = history_features(frames)
+        return cls(bundle, explain, pd.concat(applications), history, pd.concat(datasets))
 
     # -- scoring --------------------------------------------------------------------------------------------
     def knows(self, client_id: int) -> bool:

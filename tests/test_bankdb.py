@@ -10,10 +10,12 @@ import uuid
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from app.service import ScoringService
 from credit_scoring import database as bank
 from credit_scoring.database import Database, client_rows, foreign_keys, load_order
 from credit_scoring.features import client_features
@@ -66,7 +68,7 @@ def csv_features(data, tmp_path_factory) -> dict:
     """Features of the raw CSVs read as a Kaggle folder: the reference every database source must equal."""
     project = params_for(tmp_path_factory.mktemp("csv"), source="kaggle", kaggle_dir=str(data["raw"]))
     with pytest.MonkeyPatch.context() as mp:
-        return features_of(project, mp)
+        return {**features_of(project, mp), "project": project}
 
 
 def assert_same_features(got: dict, expected: dict) -> None:
@@ -361,3 +363,36 @@ def test_sslmode_from_the_url_or_the_environment_is_honoured(loaded, monkeypatch
     with pytest.raises(sa.exc.OperationalError, match="SSL"):
         with Database(loaded.url) as db:
             db.frame("SELECT 1")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The API reading its clients from the database
+# ---------------------------------------------------------------------------------------------------------
+def served_dirs(project: Path) -> tuple[Path, Path]:
+    return project / "models" / "champion", project / "models" / "explain"
+
+
+def assert_same_scores(got: ScoringService, expected: ScoringService) -> None:
+    a, b = got.table.sort_index(), expected.table.sort_index()
+    assert a.index.equals(b.index) and len(a) == 350
+    np.testing.assert_allclose(a["PROBABILITY"], b["PROBABILITY"], rtol=1e-9)
+
+
+def test_the_api_serves_the_clients_of_the_embedded_database_as_those_of_the_files(explained_project, embedded,
+                                                                                  csv_features):
+    from_files = ScoringService.load(*served_dirs(explained_project), csv_features["project"] / "data")
+    from_db = ScoringService.from_database(*served_dirs(explained_project), embedded.url, embedded.schema)
+    assert_same_scores(from_db, from_files)
+    client = int(from_files.table.index[3])
+    assert from_db.stored_application(client) == from_files.stored_application(client)
+
+
+@pytest.mark.postgres
+def test_the_api_reads_postgres_as_the_reader_and_refuses_a_role_that_may_write(explained_project, loaded,
+                                                                                embedded):
+    with pytest.raises(PermissionError, match="read-only role"):
+        ScoringService.from_database(*served_dirs(explained_project), loaded.url, loaded.schema)
+    reader = ScoringService.from_database(*served_dirs(explained_project), as_role(loaded.url, loaded.reader_role),
+                                          loaded.schema)
+    assert_same_scores(reader, ScoringService.from_database(*served_dirs(explained_project), embedded.url,
+                                                            embedded.schema))
