@@ -39,7 +39,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.types import TypeDecorator
 
 DEFAULT_URL = "sqlite:///events.db"  # a file at the repository root, next to mlflow.db
@@ -118,8 +119,25 @@ def create_store(url: str | None = None) -> Engine:
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
     else:
         engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
-    metadata.create_all(engine, checkfirst=True)
+    _create_table(engine)
     return engine
+
+
+def _create_table(engine: Engine, attempts: int = 5) -> None:
+    """CREATE TABLE / INDEX IF NOT EXISTS, so that API workers starting together on a new store do not race (with
+    a plain create_all, the slower worker's CREATE TABLE fails and uvicorn stops the whole server). PostgreSQL can
+    still report a concurrent creation as a duplicate type or key: that attempt is retried."""
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as connection:
+                connection.execute(CreateTable(prediction_events, if_not_exists=True))
+                for index in sorted(prediction_events.indexes, key=lambda i: i.name):
+                    connection.execute(CreateIndex(index, if_not_exists=True))
+            return
+        except (IntegrityError, ProgrammingError, OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _json_value(value):

@@ -169,3 +169,30 @@ def test_writer_leaves_out_only_an_already_stored_request(store):
         writer.put(an_event(request_id="seen"))
     assert writer.written == 5 and writer.duplicates == 1
     assert stored(store) == 6
+
+
+def _open_store(url: str, barrier) -> None:
+    barrier.wait()
+    E.create_store(url).dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_workers_starting_together_on_a_new_store_all_open_it(backend, tmp_path, request):
+    """Uvicorn starts its workers at once: each creates the table if it is missing, and none may fail for it."""
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        E.metadata.drop_all(E.create_store(url))
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(4)
+    workers = [context.Process(target=_open_store, args=(url, barrier)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    engine = E.create_store(url)
+    assert stored(engine) == 0
+    engine.dispose()
