@@ -196,3 +196,15 @@ def test_workers_starting_together_on_a_new_store_all_open_it(backend, tmp_path,
     engine = E.create_store(url)
     assert stored(engine) == 0
     engine.dispose()
+
+
+def test_the_writer_stores_exactly_what_write_events_stores(store):
+    """The writer's own insert path (the SQLite driver's executemany) and write_events (SQLAlchemy) agree."""
+    when = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=ZoneInfo("Europe/Paris"))
+    inputs = {"AMT_CREDIT": 1.5e5, "NAME_CONTRACT_TYPE": "Cash loans", "EXT_SOURCE_1": None, "CNT_CHILDREN": 2}
+    E.write_events(store, [an_event(request_id="a", created_at=when, inputs=inputs, client_id=100002)])
+    with E.EventWriter(store) as writer:
+        writer.put(an_event(request_id="b", created_at=when, inputs=inputs, client_id=100002))
+    events = E.read_events(store).drop(columns=["id", "request_id"])
+    assert events["created_at"].iloc[1] == pd.Timestamp(when).tz_convert("UTC")
+    pd.testing.assert_series_equal(events.iloc[0], events.iloc[1], check_names=False)
