@@ -184,10 +184,10 @@ class Scorer:
     def __init__(self, service: ScoringService, events: EventWriter) -> None:
         self.service = service
         self.events = events
-        self.batcher = Batcher(self._score_batch)
+        self.batcher = Batcher(self.score_batch)
         self.explainer = Batcher(self._explain_batch)
 
-    def _score_batch(self, items: list[Scored]) -> list[float]:
+    def score_batch(self, items: list[Scored]) -> list[float]:
         return [float(p) for p in self.service.probabilities([i.application for i in items],
                                                              [i.client_id for i in items])]
 
@@ -357,7 +357,7 @@ async def predict_batch(scorer: Scorer, data: BatchRequest) -> BatchPrediction:
         except NotFoundException as error:
             raise NotFoundException(detail=f"applications[{index}]: {error.detail}") from None
     loop = asyncio.get_running_loop()
-    probabilities = await loop.run_in_executor(None, scorer._score_batch, items)
+    probabilities = await loop.run_in_executor(None, scorer.score_batch, items)
     return BatchPrediction([scorer.record(i, p, "predict_batch") for i, p in zip(items, probabilities, strict=True)])
 
 
