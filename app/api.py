@@ -200,9 +200,7 @@ class Scorer:
 
     def prepare(self, application, started: float) -> Scored:
         client_id = application.SK_ID_CURR
-        if client_id is not None and not self.service.knows(client_id):
-            raise NotFoundException(detail=f"Client inconnu : SK_ID_CURR={client_id}")
-        merged = self.service.merged_application(application_fields(application), client_id)
+        merged = self.service.merged_application(application_fields(application), client_id)  # or UnknownClient
         return Scored(merged, client_id, started)
 
     def record(self, item: Scored, probability: float, endpoint: str) -> Prediction:
@@ -306,7 +304,7 @@ def internal_error(request: Request, error: Exception) -> Response:
 
 
 def unknown_client(_request: Request, error: UnknownClient) -> Response:
-    return Response({"status_code": 404, "detail": f"Client inconnu : SK_ID_CURR={error.args[0]}"}, status_code=404)
+    return Response({"status_code": 404, "detail": str(error)}, status_code=404)
 
 
 # -- routes without a key ------------------------------------------------------------------------------------
@@ -354,8 +352,8 @@ async def predict_batch(scorer: Scorer, data: BatchRequest) -> BatchPrediction:
     for index, application in enumerate(data.applications):
         try:
             items.append(scorer.prepare(application, started))
-        except NotFoundException as error:
-            raise NotFoundException(detail=f"applications[{index}]: {error.detail}") from None
+        except UnknownClient as error:
+            raise NotFoundException(detail=f"applications[{index}]: {error}") from None
     loop = asyncio.get_running_loop()
     probabilities = await loop.run_in_executor(None, scorer.score_batch, items)
     return BatchPrediction([scorer.record(i, p, "predict_batch") for i, p in zip(items, probabilities, strict=True)])
@@ -415,9 +413,7 @@ def client(scorer: Scorer, client_id: ClientId) -> ClientSheet:
 @get("/clients/{client_id:int}/score", summary="A known client's score and decision")
 async def client_score(scorer: Scorer, client_id: ClientId) -> Prediction:
     started = time.perf_counter()
-    if not scorer.service.knows(client_id):
-        raise UnknownClient(client_id)
-    item = Scored(scorer.service.merged_application({}, client_id), client_id, started)
+    item = Scored(scorer.service.merged_application({}, client_id), client_id, started)  # or UnknownClient
     probability = await scorer.batcher.submit(item)
     return scorer.record(item, probability, "client_score")
 
@@ -428,9 +424,7 @@ async def client_explanation(
 ) -> Explanation:
     started = time.perf_counter()
     service = scorer.service
-    if not service.knows(client_id):
-        raise UnknownClient(client_id)
-    item = Scored(service.merged_application({}, client_id), client_id, started)
+    item = Scored(service.merged_application({}, client_id), client_id, started)  # or UnknownClient
     explained = await scorer.explainer.submit((item, top))
     prediction = scorer.record(item, explained["probability"], "client_explanation")
     return Explanation(sk_id_curr=client_id, decision=prediction.decision, threshold=prediction.threshold,

@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from credit_scoring.bundle import Bundle, load_bundle
-from credit_scoring.database import DEFAULT_SCHEMA, Database, masked, typed_rows
+from credit_scoring.database import DEFAULT_SCHEMA, Database, masked, plain, typed_rows
 from credit_scoring.explain import ExplainConfig, LocalExplanation, load_explain_config, tree_contributions
 from credit_scoring.features import (
     APPLICATION,
@@ -49,6 +49,7 @@ DESCRIPTIVE = ["AGE_YEARS", "AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AM
                "EXT_SOURCE_3", "CNT_CHILDREN", "CNT_FAM_MEMBERS"]
 CATEGORIES = ["NAME_CONTRACT_TYPE", "CODE_GENDER", "NAME_EDUCATION_TYPE", "NAME_INCOME_TYPE", "NAME_FAMILY_STATUS",
               "NAME_HOUSING_TYPE", "OCCUPATION_TYPE"]
+TEXT_COLUMNS = [*CATEGORIES, "ORGANIZATION_TYPE"]  # raw category columns the comparison table carries
 TOP_MODEL_FEATURES = 12
 # Nearest clients are found on these, robust-scaled (amounts on a log scale), a missing value at the median.
 SIMILARITY = ["EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3", "AGE_YEARS", "AMT_INCOME_TOTAL", "AMT_CREDIT",
@@ -72,7 +73,10 @@ PENSIONER_TEXT = "sans emploi salarié déclaré (retraité ou sans activité)"
 
 
 class UnknownClient(LookupError):
-    """No client with this SK_ID_CURR among the known ones."""
+    """No client with this SK_ID_CURR among the known ones; its text is the API's 404 detail."""
+
+    def __str__(self) -> str:
+        return f"Client inconnu : SK_ID_CURR={self.args[0]}"
 
 
 @dataclass(frozen=True)
@@ -95,15 +99,6 @@ def _finite(value) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def _clean(value):
-    """A stored application value as plain Python (None for missing)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def _robust_scaled(frame: pd.DataFrame) -> np.ndarray:
@@ -202,9 +197,6 @@ class ScoringService:
         return cls(bundle, explain, pd.concat(applications), history, pd.concat(datasets))
 
     # -- scoring --------------------------------------------------------------------------------------------
-    def knows(self, client_id: int) -> bool:
-        return client_id in self._app_position.index
-
     def stored_application(self, client_id: int) -> dict:
         """The client's application as stored (plain Python values, None when missing; whole numbers as int)."""
         if client_id not in self._app_position.index:
@@ -262,7 +254,7 @@ class ScoringService:
             block[PROBABILITY] = self.bundle.probability(features)
             blocks.append(block)
         table = pd.concat(blocks)
-        for column in CATEGORIES + ["ORGANIZATION_TYPE"]:
+        for column in TEXT_COLUMNS:
             table[column] = self.applications[column].to_numpy(dtype=object)
         table[DECISION] = np.where(table[PROBABILITY] >= self.bundle.threshold, "refusé", "accordé")
         return table
@@ -302,7 +294,7 @@ class ScoringService:
 
     def display(self, name: str, value) -> str:
         """A value as the client sheet shows it, in French with its unit."""
-        if name in CATEGORIES or name == "ORGANIZATION_TYPE":
+        if name in TEXT_COLUMNS:
             return self.category_text(name, value)
         if name == PROBABILITY:
             return "non renseigné" if value is None else french_percent(value, 1)
@@ -311,7 +303,7 @@ class ScoringService:
     def feature_label(self, name: str) -> str:
         if name == PROBABILITY:
             return "Risque de défaut estimé"
-        if name in CATEGORIES or name == "ORGANIZATION_TYPE":
+        if name in TEXT_COLUMNS:
             return self.category_label(name)
         return self.labels[name].label
 
@@ -328,7 +320,7 @@ class ScoringService:
         out = {}
         for feature in self.comparable:
             value = row[feature["name"]]
-            out[feature["name"]] = _clean(value) if feature["kind"] == "category" else _finite(value)
+            out[feature["name"]] = plain(value) if feature["kind"] == "category" else _finite(value)
         return out
 
     def client_sheet(self, client_id: int) -> dict:
@@ -339,7 +331,7 @@ class ScoringService:
             fields = []
             for name in names:
                 value = row[name]
-                value = _clean(value) if isinstance(value, str) or value is None else _finite(value)
+                value = plain(value) if isinstance(value, str) or value is None else _finite(value)
                 shown = PENSIONER_TEXT if name == "EMPLOYED_YEARS" and pensioner else self.display(name, value)
                 fields.append({"name": name, "label": self.feature_label(name), "value": value, "display": shown})
             sections.append({"title": title, "fields": fields})
