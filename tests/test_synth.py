@@ -1,4 +1,5 @@
-"""The synthetic generator against schema.json: layout, marginals, relations, format, determinism, signal."""
+"""The synthetic generator against schema.json and fidelity.json: layout, marginals, point masses, joint rules,
+missing blocks, relations, format, determinism, and where the signal sits."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import subprocess
 import sys
 
 import lightgbm as lgb
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from credit_scoring import fidelity
 from credit_scoring.schema import SENTINEL_DAYS, raw_schema, table, tables
 from stages.synth import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS, generate
 
@@ -151,7 +154,7 @@ def test_structural_rules_of_the_real_files(synthetic):
 def test_application_test_drifts_like_the_real_file(synthetic):
     _, f, _ = synthetic
     train, test = f["application_train"], f["application_test"]
-    revolving = lambda d: (d["NAME_CONTRACT_TYPE"] == "Revolving loans").mean()  # noqa: E731
+    revolving = lambda d: (d["NAME_CONTRACT_TYPE"] == "Revolving loans").mean()
     assert revolving(train) > 0.08 and revolving(test) < 0.02
     assert test["AMT_CREDIT"].median() < train["AMT_CREDIT"].median() * 0.95  # real: 450,000 vs 508,500
     assert test["AMT_REQ_CREDIT_BUREAU_QRT"].eq(0).mean() < train["AMT_REQ_CREDIT_BUREAU_QRT"].eq(0).mean() - 0.1
@@ -222,3 +225,94 @@ def test_history_carries_signal_of_its_own(synthetic):
     oracle = roc_auc_score(y_ho, pd_ho)
     assert app_only <= oracle - 0.03, (app_only, oracle)
     assert app_only > 0.65  # the application table still carries most of the usual signal
+
+
+# ---- Fidelity beyond the marginals (fidelity.json) -------------------------------------------------------------
+def _auc(y, score) -> float:
+    present = ~np.isnan(score)
+    auc = roc_auc_score(y[present], score[present])
+    return max(auc, 1 - auc)
+
+
+def test_round_amounts_and_discrete_values_as_in_the_real_file(synthetic):
+    app = synthetic[1]["application_train"]
+    assert abs((app["AMT_INCOME_TOTAL"] == 135_000).mean() - 0.1123) < 0.02
+    assert (app["AMT_INCOME_TOTAL"] % 4500 == 0).mean() > 0.8
+    assert app["REGION_POPULATION_RELATIVE"].nunique() <= 90
+    same = fidelity.facts()["application_train_derived"]["share AVG == MEDI, building columns"]
+    for group in ("FLOORSMAX", "APARTMENTS", "NONLIVINGAPARTMENTS"):
+        both = app[[f"{group}_AVG", f"{group}_MEDI"]].dropna()
+        assert abs((both[f"{group}_AVG"] == both[f"{group}_MEDI"]).mean() - same[group]) < 0.06, group
+
+
+def test_revolving_loans_repay_a_twentieth_of_the_limit_a_year(synthetic):
+    app = synthetic[1]["application_train"]
+    revolving = app["NAME_CONTRACT_TYPE"] == "Revolving loans"
+    term = app["AMT_CREDIT"] / app["AMT_ANNUITY"]
+    assert np.allclose(term[revolving], 20, atol=0.01)
+    assert abs(np.isclose(term, 20, atol=0.01).mean() - 0.098) < 0.02
+    assert abs((app["AMT_GOODS_PRICE"] == app["AMT_CREDIT"]).mean() - 0.358) < 0.03
+    assert (app["AMT_GOODS_PRICE"] > app["AMT_CREDIT"] + 1).mean() < 0.01
+
+
+def test_missing_values_come_in_blocks_and_say_something(synthetic):
+    app = synthetic[1]["application_train"]
+    phi = lambda a, b: np.corrcoef(app[a].isna(), app[b].isna())[0, 1]
+    assert phi("APARTMENTS_AVG", "ELEVATORS_AVG") > 0.7
+    assert phi("APARTMENTS_AVG", "APARTMENTS_MODE") > 0.95
+    assert phi("EXT_SOURCE_3", "AMT_REQ_CREDIT_BUREAU_YEAR") > 0.5
+    assert phi("OBS_30_CNT_SOCIAL_CIRCLE", "DEF_60_CNT_SOCIAL_CIRCLE") > 0.95
+    missing = app["EXT_SOURCE_1"].isna()
+    assert app.loc[missing, "TARGET"].mean() > app.loc[~missing, "TARGET"].mean()
+
+
+def test_each_application_signal_points_the_right_way_with_its_measured_strength(synthetic):
+    app = synthetic[1]["application_train"]
+    y = app["TARGET"].to_numpy()
+    aucs = {c: _auc(y, app[c].to_numpy(dtype=float)) for c in ("EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3")}
+    for column, auc in aucs.items():
+        assert abs(auc - fidelity.signal(column)["auc"]) < 0.04, (column, auc)
+    assert np.corrcoef(app["EXT_SOURCE_3"].fillna(0.5), y)[0, 1] < 0  # a higher external score, a safer client
+    assert np.corrcoef(app["DAYS_BIRTH"], y)[0, 1] > 0  # younger clients default more
+    employed = app["DAYS_EMPLOYED"] != SENTINEL_DAYS
+    assert 0.55 < _auc(y[employed], app.loc[employed, "DAYS_EMPLOYED"].to_numpy(dtype=float)) < 0.65
+    pensioners = app.loc[~employed, "TARGET"].mean()
+    assert pensioners < 0.85 * app.loc[employed, "TARGET"].mean()  # real: 5.5 % against 8.4 %
+
+
+def test_no_history_aggregate_is_stronger_than_the_external_scores(synthetic):
+    f = synthetic[1]
+    app = f["application_train"].set_index("SK_ID_CURR")
+    ins = f["installments_payments"]
+    prev = f["previous_application"]
+    aggregates = {
+        "instalment days before due": (ins["DAYS_INSTALMENT"] - ins["DAYS_ENTRY_PAYMENT"]).groupby(ins["SK_ID_CURR"]).mean(),
+        "previous refused share": (prev["NAME_CONTRACT_STATUS"] == "Refused").groupby(prev["SK_ID_CURR"]).mean(),
+        "bureau credit age": f["bureau"].groupby("SK_ID_CURR")["DAYS_CREDIT"].mean(),
+        "POS days past due": f["POS_CASH_balance"].groupby("SK_ID_CURR")["SK_DPD"].mean(),
+        "card days past due": f["credit_card_balance"].groupby("SK_ID_CURR")["SK_DPD"].mean(),
+    }
+    y = app["TARGET"].to_numpy()
+    ext3 = _auc(y, app["EXT_SOURCE_3"].to_numpy(dtype=float))
+    for name, values in aggregates.items():
+        auc = _auc(y, values.reindex(app.index).to_numpy(dtype=float))
+        assert 0.52 < auc < ext3 - 0.02, (name, auc, ext3)
+
+
+def test_identity_papers_date_from_the_last_renewal_birthday(synthetic):
+    app = synthetic[1]["application_train"]
+    age_at_issue = (app["DAYS_ID_PUBLISH"] - app["DAYS_BIRTH"]) / 365.25
+    age = -app["DAYS_BIRTH"] / 365.25
+    assert (age_at_issue[age >= 20.1] >= 20 - 0.01).all()
+    assert (age_at_issue[age >= 45.1] >= 45 - 0.01).all()
+    on_time = ((age_at_issue >= 45) & (age_at_issue < 46))[age >= 46].mean()
+    assert 0.3 < on_time < 0.8  # real: about half renewed within a year of their 45th birthday
+
+
+def test_pensioners_have_mostly_reached_the_legal_age(synthetic):
+    app = synthetic[1]["application_train"]
+    age = -app["DAYS_BIRTH"] / 365.25
+    legal = np.where(app["CODE_GENDER"] == "F", 55, 60)
+    pensioner = app["DAYS_EMPLOYED"] == SENTINEL_DAYS
+    assert pensioner[age < legal].mean() < 0.03
+    assert pensioner[age >= legal + 3].mean() > 0.6

@@ -1,0 +1,207 @@
+"""Benchmark: how close the synthetic world is to Home Credit's, side by side with the measured facts.
+
+Generates 60,000 + 10,000 clients (by default) and prints:
+1. a two-sample test: 5-fold LightGBM AUC telling the 1,000 real rows of ``../shared/home_credit/sample/`` from
+   1,000 generated rows, for application_train and each history table, with the columns it leans on
+   (0.5: indistinguishable; target <= 0.75 on application_train);
+2. each application column's univariate AUC against TARGET, generated beside real (fidelity.json; numbers on
+   present rows with 365243 as missing, categories by out-of-fold target rate), the mean absolute error over
+   the columns whose real AUC >= 0.54 (target <= 0.02) and the Spearman correlation over all (>= 0.8);
+3. application-table-only LightGBM AUC (application columns, the five usual ratios, one-hot; target
+   0.735-0.775) against all tables (the plain pandas recipe of ``../shared/benchmarks``), the Bayes AUC of the
+   hidden probabilities on the same holdout, and the strongest history aggregates' univariate AUCs beside
+   EXT_SOURCE_3's.
+
+Usage: python benchmarks/synthetic_fidelity.py [--n-clients 60000] [--n-test-clients 10000] [--seed 42]
+       [--shared ../shared] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from credit_scoring import fidelity
+from credit_scoring.schema import SENTINEL_DAYS, table, tables
+from stages.synth import generate
+
+SEED = 0
+LGB_TWO_SAMPLE = {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 20,
+                  "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "verbose": -1, "n_jobs": 2}
+LGB_SIGNAL = {"n_estimators": 2000, "learning_rate": 0.03, "num_leaves": 31, "min_child_samples": 100,
+              "colsample_bytree": 0.3, "subsample": 0.8, "subsample_freq": 1, "reg_lambda": 5.0, "verbose": -1,
+              "n_jobs": 2}
+SIGNAL_FLOOR = 0.54  # columns whose real AUC reaches this carry the signal the MAE is taken over
+
+
+def _frame_for_model(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ids and target out; text columns as categories."""
+    drop = [c for c in frame.columns if c.startswith("SK_ID") or c == "TARGET"]
+    out = frame.drop(columns=drop)
+    for c in out.columns:
+        if out[c].dtype == object or str(out[c].dtype) in ("str", "string"):
+            out[c] = out[c].astype("category")
+    return out
+
+
+def two_sample(real: pd.DataFrame, fake: pd.DataFrame, seed: int = SEED) -> tuple[float, list[str]]:
+    """Out-of-fold AUC of LightGBM telling ``real`` rows from ``fake`` ones, and its top columns by gain."""
+    n = min(len(real), len(fake))
+    both = pd.concat([real.sample(n, random_state=seed), fake.sample(n, random_state=seed)], ignore_index=True)
+    x = _frame_for_model(both)
+    for c in x.columns:
+        if isinstance(x[c].dtype, pd.CategoricalDtype):
+            x[c] = pd.Categorical(x[c].astype(object), categories=sorted(x[c].dropna().astype(str).unique()))
+    y = np.r_[np.ones(n), np.zeros(n)]
+    oof = np.zeros(len(y))
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(x, y):
+        model = lgb.LGBMClassifier(**LGB_TWO_SAMPLE, random_state=seed).fit(x.iloc[train], y[train])
+        oof[test] = model.predict_proba(x.iloc[test])[:, 1]
+    model = lgb.LGBMClassifier(**LGB_TWO_SAMPLE, random_state=seed, importance_type="gain").fit(x, y)
+    lean = pd.Series(model.feature_importances_, index=x.columns).sort_values(ascending=False)
+    return roc_auc_score(y, oof), [c for c in lean.index[:4] if lean[c] > 0]
+
+
+def univariate_auc(frame: pd.DataFrame, column: str, seed: int = SEED) -> float | None:
+    """The facts' definition: numbers on present rows (365243 as missing), direction-free; categories by
+    out-of-fold target rate (missing as a category of its own)."""
+    y = frame["TARGET"].to_numpy()
+    values = frame[column]
+    if table("application_train").column(column).kind == "category":
+        cats = values.astype(object).where(values.notna(), "<missing>").astype(str).to_numpy()
+        score = np.zeros(len(y))
+        for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(cats, y):
+            rates = pd.Series(y[train]).groupby(cats[train]).mean()
+            score[test] = pd.Series(cats[test]).map(rates).fillna(y[train].mean()).to_numpy()
+    else:
+        score = values.to_numpy(dtype=float)
+        if column == "DAYS_EMPLOYED":
+            score = np.where(score == SENTINEL_DAYS, np.nan, score)
+        present = ~np.isnan(score)
+        if present.sum() < 100 or y[present].min() == y[present].max() or np.unique(score[present]).size < 2:
+            return None
+        y, score = y[present], score[present]
+    auc = roc_auc_score(y, score)
+    return max(auc, 1 - auc)
+
+
+def application_features(app: pd.DataFrame) -> pd.DataFrame:
+    """The public simple recipe: application columns, the five usual ratios, one-hot categories."""
+    x = app.drop(columns=["SK_ID_CURR", "TARGET"]).copy()
+    x["DAYS_EMPLOYED"] = x["DAYS_EMPLOYED"].replace(SENTINEL_DAYS, np.nan)
+    x["CREDIT_INCOME"] = x["AMT_CREDIT"] / x["AMT_INCOME_TOTAL"]
+    x["ANNUITY_INCOME"] = x["AMT_ANNUITY"] / x["AMT_INCOME_TOTAL"]
+    x["PAYMENT_RATE"] = x["AMT_ANNUITY"] / x["AMT_CREDIT"]
+    x["EMPLOYED_AGE"] = x["DAYS_EMPLOYED"] / x["DAYS_BIRTH"]
+    x["INCOME_PER_PERSON"] = x["AMT_INCOME_TOTAL"] / x["CNT_FAM_MEMBERS"]
+    cats = [c for c in x.columns if x[c].dtype == object or str(x[c].dtype) in ("str", "string", "category")]
+    out = pd.get_dummies(x, columns=cats, dummy_na=True, dtype=np.uint8)
+    out.columns = _names(out.columns)
+    return out
+
+
+def _names(columns) -> list[str]:
+    """Column names LightGBM accepts (one-hot names carry spaces, slashes and commas)."""
+    return [re.sub(r"[^0-9A-Za-z_]", "_", str(c)) for c in columns]
+
+
+def holdout_auc(x: pd.DataFrame, y: np.ndarray, seed: int = SEED) -> tuple[float, np.ndarray]:
+    """LightGBM holdout AUC (20 %, stratified), early stopping on a slice of the training part."""
+    idx = np.arange(len(y))
+    train, test = train_test_split(idx, test_size=0.2, stratify=y, random_state=seed)
+    fit, valid = train_test_split(train, test_size=0.15, stratify=y[train], random_state=seed)
+    model = lgb.LGBMClassifier(**LGB_SIGNAL, random_state=seed)
+    model.fit(x.iloc[fit], y[fit], eval_X=(x.iloc[valid],), eval_y=(y[valid],), eval_metric="auc",
+              callbacks=[lgb.early_stopping(100, verbose=False)])
+    return roc_auc_score(y[test], model.predict_proba(x.iloc[test])[:, 1]), test
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n-clients", type=int, default=60_000)
+    parser.add_argument("--n-test-clients", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    parser.add_argument("--out", type=Path, default=None, help="keep the generated files here")
+    args = parser.parse_args()
+    sample_dir = args.shared / "home_credit" / "sample"
+    out = args.out or Path(tempfile.mkdtemp(prefix="synthetic-fidelity-"))
+    start = time.perf_counter()
+    generate(args.n_clients, args.n_test_clients, args.seed, out / "csv", out / "truth.csv", log=lambda *_: None)
+    print(f"generated {args.n_clients:,} + {args.n_test_clients:,} clients in {time.perf_counter() - start:.0f} s")
+    frames = {name: pd.read_csv(out / "csv" / t.file, low_memory=False) for name, t in tables().items()}
+
+    print("\n1. Two-sample test: 5-fold LightGBM AUC, 1,000 real rows against 1,000 generated (0.5 = alike)")
+    print(f"{'table':<24}{'AUC':>7}  columns it leans on")
+    for name, t in tables().items():
+        if name == "application_test":
+            continue
+        real = pd.read_csv(sample_dir / t.file, low_memory=False)
+        auc, lean = two_sample(real, frames[name])
+        target = "  (target <= 0.75)" if name == "application_train" else ""
+        print(f"{name:<24}{auc:>7.3f}  {', '.join(lean)}{target}")
+
+    print("\n2. Univariate AUC of each application column against TARGET: generated beside real")
+    app = frames["application_train"]
+    rows = []
+    for column, spec in fidelity.facts()["application_train_signal"].items():
+        got = univariate_auc(app, column)
+        if got is not None:
+            rows.append((column, got, fidelity.signal(column)["auc"], spec["se"]))
+    table_ = pd.DataFrame(rows, columns=["column", "generated", "real", "real_se"]).sort_values("real", ascending=False)
+    print(table_.head(30).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    informative = table_[table_["real"] >= SIGNAL_FLOOR]
+    mae = (informative["generated"] - informative["real"]).abs().mean()
+    rho = spearmanr(table_["generated"], table_["real"]).statistic
+    print(f"mean absolute error over the {len(informative)} columns with real AUC >= {SIGNAL_FLOOR}: {mae:.3f} "
+          f"(target <= 0.02); Spearman over all {len(table_)}: {rho:.2f} (target >= 0.8)")
+
+    print("\n3. Signal: application table alone against all tables (LightGBM, 20 % holdout)")
+    y = app["TARGET"].to_numpy()
+    app_auc, test_idx = holdout_auc(application_features(app), y)
+    reference = out / "reference.parquet"
+    subprocess.run([sys.executable, str(args.shared / "benchmarks" / "pandas_reference_features.py"),
+                    str(out / "csv"), str(reference)], check=True, capture_output=True)
+    feats = pd.read_parquet(reference)
+    feats = feats.loc[app["SK_ID_CURR"].to_numpy()].drop(columns=["TARGET"], errors="ignore")
+    feats.columns = _names(feats.columns)
+    all_auc, _ = holdout_auc(feats.reset_index(drop=True), y)
+    truth = pd.read_csv(out / "truth.csv").set_index("SK_ID_CURR")["PD"]
+    bayes = roc_auc_score(y[test_idx], truth.loc[app["SK_ID_CURR"].to_numpy()[test_idx]])
+    print(f"application table only: {app_auc:.3f} (target 0.735-0.775; real 0.745-0.76)")
+    print(f"all tables:             {all_auc:.3f} (gain {all_auc - app_auc:+.3f}; real +0.03 to +0.05)")
+    print(f"Bayes (true PD):        {bayes:.3f} (target 0.79-0.82)")
+    history = [c for c in feats.columns if not c.startswith(tuple(app.columns)) and feats[c].notna().sum() > 1000]
+    hist_aucs = {}
+    for c in history:
+        v = feats[c].to_numpy(dtype=float)
+        present = ~np.isnan(v)
+        if np.unique(v[present]).size > 1:
+            a = roc_auc_score(y[present], v[present])
+            hist_aucs[c] = max(a, 1 - a)
+    top = sorted(hist_aucs.items(), key=lambda kv: -kv[1])[:5]
+    ext3 = table_.set_index("column").loc["EXT_SOURCE_3", "generated"]
+    print(f"strongest history aggregates (univariate AUC on present rows; EXT_SOURCE_3 {ext3:.3f}, real: "
+          f"none above EXT_SOURCE_3, strongest near 0.61):")
+    for c, a in top:
+        print(f"  {c:<40}{a:.3f}")
+    print(f"\ntotal {time.perf_counter() - start:.0f} s; files in {out}" if args.out else
+          f"\ntotal {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
