@@ -47,7 +47,7 @@ KINDS = {"numerical": ColumnType.Numerical, "categorical": ColumnType.Categorica
 # Used when params.yaml has no `drift` section or lacks a key (params.yaml explains each value).
 DEFAULTS = {
     "stattest": {"numerical": "wasserstein", "categorical": "psi"},
-    "stattest_threshold": {"numerical": 0.2, "categorical": 0.1},
+    "stattest_threshold": {"numerical": 0.15, "categorical": 0.1},
     "psi_bins": 10,
     "psi_threshold": 0.05,
     "sample_size": 20_000,

@@ -735,7 +735,7 @@ HISTORY_SIGNAL = {
     "bureau_balance_dpd": (0.50, 0.20),
     "previous_status": (0.55, 0.0),
     "pos_dpd": (0.50, 0.20),
-    "instalment_delay": (0.30, 0.20),
+    "instalment_delay": (0.26, 0.20),
     "instalment_short": (0.38, 0.20),
     "card_use": (0.55, 0.20),
     "card_dpd": (0.50, 0.20),

@@ -105,7 +105,7 @@ def test_the_conclusion_names_the_drift_in_french():
     table, _ = D.compare(reference, current, COLUMNS, SETTINGS, seed=0)
     text = D.conclusion_fr(table, ["AMT_CREDIT", "EXT_SOURCE_2"], reference, current, SETTINGS)
     assert text.startswith("Sur 5 variables, 2 dérivent entre application_train (référence) et application_test")
-    assert "distance de Wasserstein normalisée ≥\u00a00,2" in text and "soit 40,0\u00a0%" in text
+    assert "distance de Wasserstein normalisée ≥\u00a00,15" in text and "soit 40,0\u00a0%" in text
     assert "la part de « Revolving loans » passe de" in text and "à 1,0\u00a0%" in text
     assert ("Parmi les 2 variables clés suivies (celles d'où viennent les facteurs les plus influents du modèle), "
             "1 variable dérive (AMT_CREDIT)") in text
