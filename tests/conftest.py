@@ -9,6 +9,17 @@ from tests.test_pipeline import run_stages, tiny_params
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "shared/home_credit/sample"
 
 
+def missing(reason: str, required_by: str) -> None:
+    """A test whose outside resource (a server, a binary) is not there: skipped with the reason and how to get
+    it, or failed when the environment variable ``required_by`` is 1 (CI sets it: there a skip would hide an
+    untested part)."""
+    import os
+
+    if os.environ.get(required_by) == "1":
+        pytest.fail(f"{required_by}=1 but {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture
 def sample_dir() -> Path:
     """The folder of real sample CSVs; tests that need it are skipped, visibly, on machines without it."""
@@ -37,10 +48,8 @@ def postgres_url():
             connection.execute(sa.text("SELECT 1"))
     except Exception as e:  # driver missing, server down, authentication refused
         where = sa.make_url(admin_url).render_as_string()  # the password, if any, masked
-        reason = f"PostgreSQL not usable at {where}: {type(e).__name__}: {str(e).splitlines()[0]}"
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
-        pytest.skip(reason)
+        missing(f"PostgreSQL not usable at {where}: {type(e).__name__}: {str(e).splitlines()[0]} (start a server, "
+                "or point TEST_POSTGRES_URL at one)", "REQUIRE_POSTGRES")
     name = f"hc_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))

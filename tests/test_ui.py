@@ -2,7 +2,9 @@
 talking to the real API (`python -m app.api`) over loopback, on the session's tiny trained project.
 
 Screenshots of each step go to test-artifacts/ui/; an axe-core audit checks the WCAG 2.0/2.1 A and AA rules on
-every tab; the page is checked at 200 % zoom. Needs Debian's `chromium` (apt-get install -y chromium).
+every tab; the page is checked at 200 % zoom. Needs a Chromium: CHROMIUM_PATH, Debian's `chromium` (apt-get install
+-y chromium) or the one Playwright manages (`playwright install chromium`); without one the tests are skipped
+with that reason, and fail under REQUIRE_BROWSER=1 (CI).
 """
 
 from __future__ import annotations
@@ -17,17 +19,31 @@ import pytest
 from app.ui import TITLE
 from app.ui_charts import percent
 from app.ui_client import ApiError, ClientFilters, ScoringApi
-from tests.conftest import free_port, start_service, stop_service
+from tests.conftest import free_port, missing, start_service, stop_service
 
 pytestmark = pytest.mark.slow
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "ui"
-CHROMIUM = "/usr/bin/chromium"
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TABS = ["Score et raisons", "Données du client", "Comparer", "Et si… ?"]
 WAIT = 30_000  # ms: the first answers of a freshly started page and API
+
+
+def find_chromium(playwright_managed: str | None) -> str | None:
+    """The browser a user has: CHROMIUM_PATH, else Debian's chromium (on PATH or at its usual place), else the
+    Chromium that Playwright downloaded; None when there is none."""
+    import os
+
+    named = os.environ.get("CHROMIUM_PATH")
+    if named:
+        return named if os.access(named, os.X_OK) else None
+    for candidate in (shutil.which("chromium"), DEBIAN_CHROMIUM, playwright_managed):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def start_page(api_url: str, api_key: str, logs: Path, name: str, **env) -> tuple[str, object]:
@@ -50,11 +66,13 @@ def page_url(api_service, tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"the browser tests need Debian's chromium at {CHROMIUM}: apt-get install -y chromium")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        executable = find_chromium(playwright.chromium.executable_path)
+        if executable is None:
+            missing("no Chromium for the browser tests: set CHROMIUM_PATH, or `apt-get install -y chromium`, or "
+                    "`playwright install chromium`", "REQUIRE_BROWSER")
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
