@@ -539,7 +539,7 @@ def application(tab: Table, history: np.ndarray, rng: np.random.Generator) -> tu
     # just beside it (its place among the real values, nudged by BUILDING_NUDGE); the median equals the
     # average exactly as often as in the real file.
     same = fidelity.facts()["application_train_derived"]["share AVG == MEDI, building columns"]
-    for group in {_building_group(c) for c in out if _building_group(c)}:
+    for group in sorted({_building_group(c) for c in out if _building_group(c)}):
         if f"{group}_AVG" not in out:
             continue
         avg = np.asarray(out[f"{group}_AVG"])
