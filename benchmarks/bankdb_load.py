@@ -1,4 +1,4 @@
-"""Benchmark: load the full Kaggle volume from the generator into PostgreSQL with `stages.bankdb`.
+"""Benchmark: load the full Kaggle volume from the generator into PostgreSQL with `credit_scoring.bankdb`.
 
     python benchmarks/bankdb_load.py [--raw DIR] [--admin-url URL] [--keep]
 
@@ -25,12 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import psycopg
+import sqlalchemy as sa
 
-from credit_scoring.database import libpq_url  # noqa: E402
-from stages import bankdb  # noqa: E402
-from stages.synth import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS, generate  # noqa: E402
+from credit_scoring import bankdb
+from credit_scoring.database import libpq_url
+from credit_scoring.synthetic import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS, generate
 
 TARGET_SECONDS = 600.0
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from credit_scoring.schema import table  # noqa: E402
-from stages.synth import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS, generate  # noqa: E402
+from credit_scoring.schema import table
+from credit_scoring.synthetic import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS, generate
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from credit_scoring import fidelity
 from credit_scoring.schema import SENTINEL_DAYS, table, tables
-from stages.synth import generate
+from credit_scoring.synthetic import generate
 
 SEED = 0
 LGB_TWO_SAMPLE = {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 20,

@@ -21,11 +21,13 @@ libpq, and a remote host without either gets ``sslmode=require`` (see `libpq_url
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import duckdb
 import pandas as pd
@@ -225,7 +227,9 @@ class Database:
             )
         else:
             if not Path(self.url).is_file():
-                raise FileNotFoundError(f"no embedded bank database at {self.url} (python -m stages.bankdb load)")
+                raise FileNotFoundError(
+                    f"no embedded bank database at {self.url} (python -m credit_scoring.bankdb load)"
+                )
             self.duckdb = open_embedded(self.url)
         self._tables: set[str] | None = None
 
@@ -235,7 +239,7 @@ class Database:
         else:
             self.duckdb.close()
 
-    def __enter__(self) -> Database:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -281,16 +285,19 @@ class Database:
         if self.kind == "duckdb":
             self.duckdb.execute(f"COPY ({sql}) TO {literal(path)} (FORMAT csv, HEADER)")
             return
-        with postgres(self.url) as con, con.cursor() as cur, open(path, "wb") as out:
-            with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER)") as copy:
-                for chunk in copy:
-                    out.write(chunk)
+        with (
+            postgres(self.url) as con,
+            con.cursor() as cur,
+            open(path, "wb") as out,
+            cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER)") as copy,
+        ):
+            out.writelines(copy)
 
 
 @dataclass
 class ClientRows:
     """One client's rows: the application row, which sample it came from, and its rows of each history
-    table (bureau_balance through the client's bureau credits), as `features.client_features` takes them."""
+    table (bureau_balance through the client's bureau credits), as `features.history_features` takes them."""
 
     application: dict
     sample: str
@@ -311,7 +318,7 @@ def typed_rows(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 def plain(value):
     """A value as Python writes it (int, float, str, or None for missing): JSON-ready for the API."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return value.item() if hasattr(value, "item") else value
 

@@ -27,7 +27,7 @@ def _let_evidently_import_under_pandas_3() -> None:
     """evidently 0.7.23, its latest release, imports ``infer_dtype_from_object`` from pandas' internals, which
     pandas 3 removed; only evidently's legacy column-type test calls it, and we never run that test. Giving the
     name back (the dtype's scalar type, what the old helper returned) lets evidently import."""
-    import pandas.core.dtypes.common as common
+    from pandas.core.dtypes import common
 
     if not hasattr(common, "infer_dtype_from_object"):
         common.infer_dtype_from_object = lambda dtype: pd.api.types.pandas_dtype(dtype).type
@@ -35,37 +35,14 @@ def _let_evidently_import_under_pandas_3() -> None:
 
 _let_evidently_import_under_pandas_3()
 
-from evidently import DataDefinition, Dataset, Report  # noqa: E402
-from evidently.core.report import Snapshot  # noqa: E402
-from evidently.legacy.calculations.stattests.registry import get_registered_stattest  # noqa: E402
-from evidently.legacy.core import ColumnType  # noqa: E402
-from evidently.presets import DataDriftPreset  # noqa: E402
+from evidently import DataDefinition, Dataset, Report
+from evidently.core.report import Snapshot
+from evidently.legacy.calculations.stattests.registry import get_registered_stattest
+from evidently.legacy.core import ColumnType
+from evidently.presets import DataDriftPreset
 
 # Our column kinds and evidently's names for them.
 KINDS = {"numerical": ColumnType.Numerical, "categorical": ColumnType.Categorical}
-
-# Used when params.yaml has no `drift` section or lacks a key (params.yaml explains each value).
-DEFAULTS = {
-    "stattest": {"numerical": "wasserstein", "categorical": "psi"},
-    "stattest_threshold": {"numerical": 0.15, "categorical": 0.1},
-    "psi_bins": 10,
-    "psi_threshold": 0.05,
-    "sample_size": 20_000,
-    "top_features": [
-        "EXT_SOURCE_1",
-        "EXT_SOURCE_2",
-        "EXT_SOURCE_3",
-        "DAYS_BIRTH",
-        "AMT_CREDIT",
-        "AMT_ANNUITY",
-        "AMT_GOODS_PRICE",
-        "DAYS_EMPLOYED",
-        "DAYS_ID_PUBLISH",
-        "NAME_CONTRACT_TYPE",
-        "CODE_GENDER",
-        "NAME_EDUCATION_TYPE",
-    ],
-}
 
 PSI_STRONG = 0.25  # the usual reading of a PSI: above 0.25 the population has changed
 PSI_MODERATE = 0.10  # between 0.10 and 0.25 it has moved; below 0.10 the shift is slight
@@ -93,7 +70,7 @@ class DriftSettings:
 
     @classmethod
     def from_params(cls, params: dict) -> DriftSettings:
-        section = {**DEFAULTS, **(params.get("drift") or {})}
+        section = params["drift"]
         settings = cls(
             stattest=dict(section["stattest"]),
             stattest_threshold={k: float(v) for k, v in section["stattest_threshold"].items()},
@@ -102,8 +79,8 @@ class DriftSettings:
             sample_size=int(section["sample_size"]),
             top_features=tuple(section["top_features"]),
         )
-        for kind in KINDS:  # fail on a misspelt test now, not after the first report has run for a minute
-            get_registered_stattest(settings.stattest[kind], KINDS[kind])
+        for kind, column_type in KINDS.items():  # fail on a misspelt test now, not after a minute of report
+            get_registered_stattest(settings.stattest[kind], column_type)
         return settings
 
     def test_name(self, kind: str) -> str:
@@ -347,8 +324,12 @@ def conclusion_fr(
     if flagged.empty:
         parts = [f"Sur {n} variables, aucune ne dérive {between}."]
     else:
-        parts = [f"Sur {n} variables, {len(flagged)} {verb_for(len(flagged))} {between}, "
-                 f"soit {french_share(len(flagged) / n)}."]
+        parts = [
+            (
+                f"Sur {n} variables, {len(flagged)} {verb_for(len(flagged))} {between}, "
+                f"soit {french_share(len(flagged) / n)}."
+            )
+        ]
         levels = []
         for level in ("forte", "modérée", "légère"):
             named = [f"{r.feature} ({french_number(r.psi)})" for r in flagged.itertuples() if strength(r.psi) == level]
@@ -386,3 +367,52 @@ def conclusion_fr(
             "variables secondaires et son effet attendu sur les scores est limité."
         )
     return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The drift stage: application_test (current) against application_train (reference)
+# ---------------------------------------------------------------------------------------------------------
+NOT_COMPARED = ("SK_ID_CURR", "TARGET")  # an id and the label: neither is an input of the model
+
+
+def application_columns(reference: pd.DataFrame, current: pd.DataFrame) -> list[str]:
+    """The columns both files share, in Kaggle's order, less the id and the target."""
+    return [c for c in reference.columns if c in current.columns and c not in NOT_COMPARED]
+
+
+def checked_top_features(settings: DriftSettings, columns: list[str]) -> list[str]:
+    """The top features must be application columns: a misspelt or engineered name would silently shrink the
+    scope the note reports on."""
+    unknown = [f for f in settings.top_features if f not in columns]
+    if unknown:
+        raise ValueError(f"params.yaml drift.top_features: not application columns: {', '.join(unknown)}")
+    return list(settings.top_features)
+
+
+def analyse(reference: pd.DataFrame, current: pd.DataFrame, settings: DriftSettings, seed: int):
+    """The per-column table, the summary, and evidently's snapshots for both scopes (all columns, top features)."""
+    reference, current = without_sentinels(reference), without_sentinels(current)
+    columns = application_columns(reference, current)
+    top = checked_top_features(settings, columns)
+    table, all_snapshot = compare(reference, current, columns, settings, seed)
+    top_table, top_snapshot = compare(reference, current, top, settings, seed)
+    table.insert(2, "top_feature", table["feature"].isin(top))
+    evidently_rows = min(len(reference), settings.sample_size), min(len(current), settings.sample_size)
+    summary = {
+        "reference": "application_train",
+        "current": "application_test",
+        "rows": {"reference": len(reference), "current": len(current)},
+        "rows_compared_by_evidently": {"reference": evidently_rows[0], "current": evidently_rows[1]},
+        "settings": {
+            "stattest": settings.stattest,
+            "stattest_threshold": settings.stattest_threshold,
+            "psi_bins": settings.psi_bins,
+            "psi_threshold": settings.psi_threshold,
+            "sample_size": settings.sample_size,
+        },
+        "all_columns": scope_summary(table),
+        "top_features": {**scope_summary(top_table), "features": top},
+        "features": feature_records(table),
+        "conclusion_fr": conclusion_fr(table, top, reference, current, settings),
+    }
+    return table, summary, all_snapshot, top_snapshot

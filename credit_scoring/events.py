@@ -17,6 +17,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from numbers import Number
+from typing import Self
 
 import msgspec
 import numpy as np
@@ -159,7 +160,7 @@ def event_row(event_: dict) -> dict:
     if event_["decision"] not in DECISIONS:
         raise ValueError(f"prediction event: decision must be one of {DECISIONS}, got {event_['decision']!r}")
     if not isinstance(event_["inputs"], dict):
-        raise ValueError("prediction event: inputs must be a dict of application fields")
+        raise ValueError("prediction event: inputs must be a dict of application fields")  # noqa: TRY004 one kind
     numbers = {k: event_[k] for k in ("probability", "threshold", "latency_ms")}
     if not all(isinstance(v, Number) and math.isfinite(v) for v in numbers.values()):
         raise ValueError(f"prediction event: probability, threshold and latency_ms must be finite numbers: {numbers}")
@@ -275,7 +276,7 @@ class EventWriter:
         if self._thread.is_alive():
             raise TimeoutError(f"{self.pending} prediction events not yet written")
 
-    def __enter__(self) -> EventWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc) -> None:

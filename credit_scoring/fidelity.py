@@ -81,6 +81,10 @@ class Marginal:
         between = (i - 1 + np.clip((x - a) / np.where(b > a, b - a, 1.0), 0, 1)) / 100.0
         return np.where(right > left, (left + right - 1) / 200.0, between)
 
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """Normal scores of values by their place among the real ones (``cdf``), kept off the extremes."""
+        return ndtri(np.clip(self.cdf(x), 1e-6, 1 - 1e-6))
+
     def __call__(self, u: np.ndarray) -> np.ndarray:
         """Values for uniforms ``u`` (monotone: a higher uniform never gives a lower value)."""
         u = np.asarray(u, dtype=float)
@@ -170,11 +174,13 @@ def derived(name: str) -> Marginal:
 
 
 def spearman_pairs() -> dict[tuple[str, str], float]:
-    return {tuple(k.split("|")): v for k, v in facts()["application_train_dependence"]["spearman_pairs_abs_ge_0_1"].items()}
+    pairs = facts()["application_train_dependence"]["spearman_pairs_abs_ge_0_1"]
+    return {tuple(k.split("|")): v for k, v in pairs.items()}
 
 
 def missing_pairs() -> dict[tuple[str, str], float]:
-    return {tuple(k.split("|")): v for k, v in facts()["application_train_dependence"]["missing_together_phi_abs_ge_0_3"].items()}
+    pairs = facts()["application_train_dependence"]["missing_together_phi_abs_ge_0_3"]
+    return {tuple(k.split("|")): v for k, v in pairs.items()}
 
 
 def signal(column: str) -> dict:

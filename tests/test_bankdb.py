@@ -16,13 +16,13 @@ import pytest
 import yaml
 
 from app.service import ScoringService
+from credit_scoring import bankdb
 from credit_scoring import database as bank
 from credit_scoring.database import Database, client_rows, foreign_keys, load_order
-from credit_scoring.features import client_features
+from credit_scoring.features import application_features, application_frame, history_features
+from credit_scoring.preparation import prepare
 from credit_scoring.schema import FOREIGN_KEYS, HISTORY_TABLES, TABLE_NAMES
-from stages import bankdb
-from stages.prepare import prepare
-from stages.synth import generate
+from credit_scoring.synthetic import generate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -123,7 +123,7 @@ def test_embedded_load_declares_the_keys_and_quarantines_the_orphans(data, embed
     assert declared.to_dict() == {"PRIMARY KEY": 5, "FOREIGN KEY": len(foreign_keys())}
     orphans = data["metrics"]["orphans"]
     assert orphans["bureau_balance.SK_ID_BUREAU"] > 0  # the generator makes them, as Kaggle has them
-    for (child, column), _ in FOREIGN_KEYS.items():
+    for child, column in FOREIGN_KEYS:
         assert report["quarantined"][bank.orphans_table(child)] == orphans[f"{child}.{column}"], child
         quarantined = report["quarantined"][bank.orphans_table(child)]
         assert report["rows"][child] + quarantined == data["metrics"]["rows"][child], child
@@ -219,9 +219,12 @@ def test_one_client_read_from_the_database_scores_as_in_the_batch(data, embedded
     assert sorted(rows.history["bureau"]["SK_ID_BUREAU"]) == sorted(expected_bureau["SK_ID_BUREAU"])
     assert len(rows.history["bureau_balance"]) == balances["SK_ID_BUREAU"].isin(expected_bureau["SK_ID_BUREAU"]).sum()
     assert set(rows.history) == set(HISTORY_TABLES)
-    served = client_features(rows.application, rows.history)
-    batch = csv_features[rows.sample].set_index("SK_ID_CURR").loc[[client], served.columns]
-    pd.testing.assert_frame_equal(served, batch, check_exact=False, rtol=1e-12, check_names=False)
+    batch = csv_features[rows.sample].set_index("SK_ID_CURR").loc[[client]]
+    history = history_features(rows.history)  # what the API computes from the database's rows
+    pd.testing.assert_frame_equal(history, batch[history.columns], check_exact=False, rtol=1e-12, check_names=False)
+    application = application_features(application_frame([rows.application]))
+    np.testing.assert_allclose(application.to_numpy(dtype=float), batch[application.columns].to_numpy(dtype=float),
+                               rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -356,13 +359,11 @@ def test_sslmode_from_the_url_or_the_environment_is_honoured(loaded, monkeypatch
     import sqlalchemy as sa
 
     # the local test server has no TLS: a client that honours sslmode=require must refuse to go on in clear
-    with pytest.raises(psycopg.OperationalError, match="SSL"):
-        with bank.postgres(loaded.url + "?sslmode=require"):
-            pass
+    with pytest.raises(psycopg.OperationalError, match="SSL"), bank.postgres(loaded.url + "?sslmode=require"):
+        pass
     monkeypatch.setenv("PGSSLMODE", "require")
-    with pytest.raises(sa.exc.OperationalError, match="SSL"):
-        with Database(loaded.url) as db:
-            db.frame("SELECT 1")
+    with pytest.raises(sa.exc.OperationalError, match="SSL"), Database(loaded.url) as db:
+        db.frame("SELECT 1")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -384,7 +385,7 @@ def test_the_api_serves_the_clients_of_the_embedded_database_as_those_of_the_fil
     from_db = ScoringService.from_database(*served_dirs(explained_project), embedded.url, embedded.schema)
     assert_same_scores(from_db, from_files)
     client = int(from_files.table.index[3])
-    assert from_db.stored_application(client) == from_files.stored_application(client)
+    assert from_db.scoring.stored_application(client) == from_files.scoring.stored_application(client)
 
 
 @pytest.mark.postgres

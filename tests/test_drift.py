@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,21 @@ import pytest
 import yaml
 
 from credit_scoring import drift as D
+from credit_scoring.params import load_params
+from credit_scoring.paths import PARAMS
 from credit_scoring.schema import SENTINEL_DAYS, raw_schema
 from stages import drift as stage
 
-SETTINGS = D.DriftSettings.from_params({})
+REPO = Path(__file__).resolve().parents[1]
+DRIFT = load_params(REPO / PARAMS)["drift"]  # the project's drift section, which tests change a key of
+
+
+def drift_params(**changes) -> dict:
+    """params with the project's drift section, the given keys changed."""
+    return {"drift": {**DRIFT, **changes}}
+
+
+SETTINGS = D.DriftSettings.from_params(drift_params())
 # evidently 0.7.23 calls DataFrame.dropna(inplace=True), which pandas 3.1 deprecates, once per column compared
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:pandas.errors.Pandas4Warning")
 
@@ -124,10 +136,10 @@ def test_french_numbers_have_a_decimal_comma_and_spaced_thousands():
 
 def test_a_misspelt_test_or_top_feature_fails_early():
     with pytest.raises(ValueError, match="wasserstien"):
-        D.DriftSettings.from_params({"drift": {"stattest": {"numerical": "wasserstien", "categorical": "psi"}}})
-    settings = D.DriftSettings.from_params({"drift": {"top_features": ["AMT_CREDIT", "BUREAU_DAYS_CREDIT_MEAN"]}})
+        D.DriftSettings.from_params(drift_params(stattest={"numerical": "wasserstien", "categorical": "psi"}))
+    settings = D.DriftSettings.from_params(drift_params(top_features=["AMT_CREDIT", "BUREAU_DAYS_CREDIT_MEAN"]))
     with pytest.raises(ValueError, match="BUREAU_DAYS_CREDIT_MEAN"):
-        stage.analyse(applications(500, 1), applications(200, 2), settings, seed=0)
+        D.analyse(applications(500, 1), applications(200, 2), settings, seed=0)
 
 
 def test_stage_writes_reports_table_and_summary(tmp_path, monkeypatch):
@@ -136,7 +148,7 @@ def test_stage_writes_reports_table_and_summary(tmp_path, monkeypatch):
     applications(4000, seed=1).to_parquet(prepared / "application_train.parquet", index=False)
     test = applications(1000, seed=2).drop(columns="TARGET")
     test.assign(AMT_CREDIT=test["AMT_CREDIT"] * 1.5).to_parquet(prepared / "application_test.parquet", index=False)
-    params = {"seed": 42, "drift": {"top_features": ["AMT_CREDIT", "EXT_SOURCE_2"], "sample_size": 3000}}
+    params = {"seed": 42, **drift_params(top_features=["AMT_CREDIT", "EXT_SOURCE_2"], sample_size=3000)}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
 
@@ -160,15 +172,15 @@ def test_stage_writes_reports_table_and_summary(tmp_path, monkeypatch):
 def drift_on_default_data(tmp_path_factory):
     """The drift table of every application column on freshly generated default data (the generator and the
     prepare stage, as `dvc repro` runs them), at a size where the test file still has thousands of rows."""
-    from stages.prepare import prepare
-    from stages.synth import generate
+    from credit_scoring.preparation import prepare
+    from credit_scoring.synthetic import generate
 
     out = tmp_path_factory.mktemp("synthetic")
     generate(20_000, 4_000, seed=7, out_dir=out / "csv", truth_file=out / "truth.csv", log=lambda *_: None)
     prepare(out / "csv", out / "prepared", holdout_size=0.2, seed=7, truth_file=out / "truth.csv")
     train = D.without_sentinels(pd.read_parquet(out / "prepared/application_train.parquet"))
     test = D.without_sentinels(pd.read_parquet(out / "prepared/application_test.parquet"))
-    table, _ = D.compare(train, test, stage.application_columns(train, test), SETTINGS, seed=7)
+    table, _ = D.compare(train, test, D.application_columns(train, test), SETTINGS, seed=7)
     return table.set_index("feature")
 
 

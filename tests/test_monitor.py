@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from app import monitor
 from credit_scoring.drift import DriftSettings
-from stages import monitor
-from tests.test_drift import applications
+from tests.test_drift import applications, drift_params
 
 REPO = Path(__file__).resolve().parents[1]
 # evidently 0.7.23 calls DataFrame.dropna(inplace=True), which pandas 3.1 deprecates, once per column compared
@@ -25,7 +25,7 @@ TOP = ["NAME_CONTRACT_TYPE", "AMT_CREDIT", "EXT_SOURCE_2", "CNT_CHILDREN", "DAYS
 PARAMS = {
     "seed": 42,
     "cost": {"fn": 10, "fp": 1},
-    "drift": {"top_features": TOP},
+    **drift_params(top_features=TOP),
     "monitor": {"window_events": 600, "min_events": 200, "psi_alert": 0.25, "drift_share_alert": 0.5},
 }
 
@@ -106,8 +106,8 @@ def test_too_few_events_are_not_judged(work_dir, capsys):
 def test_exit_code_and_alert_line_from_the_command_line(work_dir):
     monitor.main(["simulate", "--n", "300", "--drift", "shift", "--seed", "2"])
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
-    command = [sys.executable, "-m", "stages.monitor"]
-    run = subprocess.run(command, cwd=work_dir, env=env, capture_output=True, text=True)
+    command = [sys.executable, "-m", "app.monitor"]
+    run = subprocess.run(command, cwd=work_dir, env=env, capture_output=True, text=True, check=False)
     assert run.returncode == 1, run.stderr
     assert any(line.startswith("ALERT PSI above 0.25 on top features: ") for line in run.stderr.splitlines())
 

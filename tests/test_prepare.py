@@ -5,8 +5,6 @@ import csv
 import json
 import math
 import shutil
-import sys
-import types
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from credit_scoring.preparation import prepare
 from credit_scoring.schema import tables
+from credit_scoring.validation import DataValidationError
 from stages import prepare as stage
-from stages.prepare import DataValidationError, prepare
 
 REPO = Path(__file__).resolve().parents[1]
 ARROW_TYPES = {"BIGINT": "int64", "DOUBLE": "double", "VARCHAR": "string"}
@@ -331,7 +330,7 @@ def test_main_generates_then_prepares_synthetic_data(hand_made, tmp_path, monkey
         shutil.copytree(hand_made, out_dir)
         write_truth(truth_file, range(1, 12))
 
-    monkeypatch.setitem(sys.modules, "stages.synth", types.SimpleNamespace(generate=generate))
+    monkeypatch.setattr("credit_scoring.synthetic.generate", generate)
     use_params(tmp_path, monkeypatch, source="synthetic", synthetic={"n_clients": 10, "n_test_clients": 1})
     stage.main()
     assert calls == [(10, 1, 42, Path("data/raw/synthetic"), Path("data/raw/synthetic_truth.csv"))]

@@ -16,7 +16,7 @@ from sklearn.model_selection import train_test_split
 
 from credit_scoring import fidelity
 from credit_scoring.schema import SENTINEL_DAYS, raw_schema, table, tables
-from stages.synth import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS, generate
+from credit_scoring.synthetic import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS, generate
 
 FULL_CLIENTS = FULL_TRAIN_CLIENTS + FULL_TEST_CLIENTS
 
@@ -31,7 +31,7 @@ def synthetic(tmp_path_factory):
 
 
 def test_column_names_and_order_match_kaggle_exactly(synthetic):
-    out, frames, _ = synthetic
+    out, _, _ = synthetic
     for name, t in tables().items():
         header = (out / "csv" / t.file).open().readline().strip().split(",")
         assert header == t.column_names, name
@@ -193,7 +193,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
 
 def test_command_line_writes_the_files(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "stages.synth", "--n-clients", "300", "--n-test-clients", "50", "--seed", "1",
+        [sys.executable, "-m", "credit_scoring.synthetic", "--n-clients", "300", "--n-test-clients", "50", "--seed", "1",
          "--out", str(tmp_path / "csv"), "--truth", str(tmp_path / "truth.csv")],
         capture_output=True, text=True, check=True,
     )
@@ -206,6 +206,22 @@ def test_too_few_clients_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="at least 100"):
         generate(10, 1, seed=1, out_dir=tmp_path / "csv", truth_file=tmp_path / "t.csv")
     assert not (tmp_path / "csv").exists()
+
+
+def test_a_rerun_replaces_the_folder_and_a_folder_with_other_files_is_refused(tmp_path):
+    """The output folder is replaced as a whole: a second run leaves only its files; a folder holding anything
+    else (say a Kaggle download) is refused before anything is written, and the truth file is left alone."""
+    quiet = {"log": lambda *_: None}
+    generate(300, 50, seed=1, out_dir=tmp_path / "csv", truth_file=tmp_path / "csv" / "truth.csv", **quiet)
+    first = _digests(tmp_path / "csv")
+    generate(300, 50, seed=2, out_dir=tmp_path / "csv", truth_file=tmp_path / "csv" / "truth.csv", **quiet)
+    assert set(_digests(tmp_path / "csv")) == set(first) and _digests(tmp_path / "csv") != first
+    (tmp_path / "csv" / "notes.txt").write_text("mine")
+    (tmp_path / "truth.csv").write_text("old truth")
+    with pytest.raises(ValueError, match="notes.txt"):
+        generate(300, 50, seed=3, out_dir=tmp_path / "csv", truth_file=tmp_path / "truth.csv", **quiet)
+    assert (tmp_path / "csv" / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "truth.csv").read_text() == "old truth"
 
 
 def test_history_carries_signal_of_its_own(synthetic):

@@ -21,15 +21,13 @@ relations (``credit_scoring/home_credit_schema.json``), and follow what real row
 application_test is drawn from the test file's own measured percentiles, which reproduces the real
 train -> test drift while the risk reads each value on the train scale.
 
-Usage: ``python -m stages.synth --n-clients N --n-test-clients M --seed S --out DIR --truth FILE``.
+Usage: ``python -m credit_scoring.synthetic --n-clients N --n-test-clients M --seed S --out DIR --truth FILE``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -42,7 +40,8 @@ from scipy.optimize import lsq_linear
 from scipy.special import expit, ndtr, ndtri
 
 from credit_scoring import fidelity
-from credit_scoring.schema import SENTINEL_DAYS, Column, Table, raw_schema, table
+from credit_scoring.io import atomic_directory
+from credit_scoring.schema import SENTINEL_DAYS, Column, Table, raw_schema, table, tables
 
 FULL_TRAIN_CLIENTS = 307_511
 FULL_TEST_CLIENTS = 48_744
@@ -297,7 +296,6 @@ class AppModel:
     weights: np.ndarray  # a: weights of the normal scores in the standardized logit
     history_weight: float  # b
     scale: float
-    intercept: float
     missing_names: tuple[str, ...]  # columns whose missing values come from the missingness copula
     missing_chol: np.ndarray
     missing_link: np.ndarray  # correlation of each "is missing" score with the standardized logit
@@ -362,7 +360,7 @@ def app_model() -> AppModel:
     age_corr = float((corr @ weights)[names.index("DAYS_BIRTH")])
     missing_names, missing_chol, missing_link = _missingness(tab, scale, intercept, age_corr)
     return AppModel(tuple(names), np.linalg.cholesky(corr), weights, float(np.sqrt(1 - explained)),
-                    scale, intercept, missing_names, missing_chol, missing_link)
+                    scale, missing_names, missing_chol, missing_link)
 
 
 def _app_correlation(names: list[str], eta: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -475,8 +473,24 @@ def application(tab: Table, history: np.ndarray, rng: np.random.Generator) -> tu
     n = len(history)
     z = rng.standard_normal((n, len(model.names))) @ model.chol.T
     col = {name: z[:, i] for i, name in enumerate(model.names)}
+    out = _copula_values(tab, model, col)
+    drawn = id_publish_marginal(tab.name)(uniform(col["DAYS_ID_PUBLISH"]))
+    out["DAYS_ID_PUBLISH"] = id_publish_days(np.asarray(out["DAYS_BIRTH"]), drawn, rng.random(n))
+    no_job = _employment(out, tab, col, rng)
+    _amounts(out, tab, col)
+    couple = np.isin(np.asarray(out["NAME_FAMILY_STATUS"], dtype=object), COUPLE)
+    out["CNT_FAM_MEMBERS"] = np.asarray(out["CNT_CHILDREN"]) + np.where(couple, 2.0, 1.0)
+    _building_summaries(out, tab, col, rng)
+    frame = pd.DataFrame(out)
+    seen = _what_the_truth_reads(frame, tab, model, history, no_job, rng)
+    return _ints(frame[[c for c in tab.column_names if c in frame]], tab), seen @ model.weights
+
+
+def _copula_values(tab: Table, model: AppModel, col: dict[str, np.ndarray]) -> dict[str, object]:
+    """The columns drawn straight from their marginal through their copula score: numbers (all but the ratios
+    and DAYS_EMPLOYED, drawn by the rules below), then categories."""
     out: dict[str, object] = {}
-    for i, name in enumerate(model.names):
+    for name in model.names:
         if name in PSEUDO_COLUMNS or name == "DAYS_EMPLOYED":
             continue
         column = tab.column(name)
@@ -488,14 +502,17 @@ def application(tab: Table, history: np.ndarray, rng: np.random.Generator) -> tu
     for name in model.names:
         if name in tab.column_names and tab.column(name).kind == "category":
             out[name] = draw(tab.column(name), uniform(col[name]))
-    drawn = id_publish_marginal(tab.name)(uniform(col["DAYS_ID_PUBLISH"]))
-    out["DAYS_ID_PUBLISH"] = id_publish_days(np.asarray(out["DAYS_BIRTH"]), drawn, rng.random(n))
+    return out
 
-    # Employment: no employer phone means no job (pensioners, a few unemployed): sentinel days, XNA employer.
-    # Most pensioners have reached the legal age (55 for women, 60 for men): the copula's ordering decides who
-    # among those of an age retired, in the measured overall share.
-    out["FLAG_EMP_PHONE"] = 1.0 - retired(np.asarray(out["DAYS_BIRTH"]), np.asarray(out["CODE_GENDER"], dtype=object),
-                                          uniform(col["FLAG_EMP_PHONE"]), 1 - tab_share(tab.name, "FLAG_EMP_PHONE", 1.0))
+
+def _employment(out: dict[str, object], tab: Table, col: dict[str, np.ndarray], rng) -> np.ndarray:
+    """Employment: no employer phone means no job (pensioners, a few unemployed): sentinel days, XNA employer.
+    Most pensioners have reached the legal age (55 for women, 60 for men): the copula's ordering decides who
+    among those of an age retired, in the measured overall share. Returns who has no job."""
+    n = len(col["DAYS_EMPLOYED"])
+    gender = np.asarray(out["CODE_GENDER"], dtype=object)
+    out["FLAG_EMP_PHONE"] = 1.0 - retired(np.asarray(out["DAYS_BIRTH"]), gender, uniform(col["FLAG_EMP_PHONE"]),
+                                          1 - tab_share(tab.name, "FLAG_EMP_PHONE", 1.0))
     no_job = out["FLAG_EMP_PHONE"] == 0
     days = _employed_marginal(tab.name)(uniform(col["DAYS_EMPLOYED"]))
     days = np.maximum(days, np.asarray(out["DAYS_BIRTH"]) + 18 * 365)  # worked since 18 at the earliest
@@ -509,9 +526,13 @@ def application(tab: Table, history: np.ndarray, rng: np.random.Generator) -> tu
     org = tab.column("ORGANIZATION_TYPE")
     employers = np.asarray(draw(without(org, "XNA"), uniform(col["ORGANIZATION_TYPE"])), dtype=object)
     out["ORGANIZATION_TYPE"] = pd.Categorical(np.where(no_job, "XNA", employers), categories=categories(org))
+    return no_job
 
-    # Amounts: goods price, then credit = goods / ratio (insurance and fees on top), annuity = credit / term;
-    # revolving loans finance no goods beyond their limit and are repaid at 1/20 of the limit a year.
+
+def _amounts(out: dict[str, object], tab: Table, col: dict[str, np.ndarray]) -> None:
+    """Amounts: goods price, then credit = goods / ratio (insurance and fees on top), annuity = credit / term;
+    revolving loans finance no goods beyond their limit and are repaid at 1/20 of the limit a year."""
+    n = len(col["TERM"])
     revolving = np.asarray(out["NAME_CONTRACT_TYPE"]) == "Revolving loans"
     share_rev = revolving.mean()
     ratio_m, term_m = fidelity.derived("AMT_GOODS_PRICE/AMT_CREDIT"), fidelity.derived("AMT_CREDIT/AMT_ANNUITY")
@@ -519,7 +540,8 @@ def application(tab: Table, history: np.ndarray, rng: np.random.Generator) -> tu
     keep_one = max(ratio_m.mass_hi[ratio_m.mass_values == one][0] - ratio_m.mass_lo[ratio_m.mass_values == one][0]
                    - share_rev, 0.0) / max(1 - share_rev, 1e-9)
     ratio = ratio_m(_without_mass(ratio_m, 1.0, keep_one, uniform(col["GOODS_RATIO"])))
-    twenty = term_m.mass_hi[np.argmin(np.abs(term_m.mass_values - 20))] - term_m.mass_lo[np.argmin(np.abs(term_m.mass_values - 20))]
+    at_twenty = np.argmin(np.abs(term_m.mass_values - 20))
+    twenty = term_m.mass_hi[at_twenty] - term_m.mass_lo[at_twenty]
     term = term_m(_without_mass(term_m, 20.0, max(twenty - share_rev, 0.0) / max(1 - share_rev, 1e-9),
                                 uniform(col["TERM"])))
     ratio, term = np.where(revolving, 1.0, ratio), np.where(revolving, 20.0, term)
@@ -532,12 +554,13 @@ def application(tab: Table, history: np.ndarray, rng: np.random.Generator) -> tu
     ranked = (np.argsort(np.argsort(annuity, kind="stable"), kind="stable") + 0.5) / n
     measured = fidelity.marginal(tab.name, "AMT_ANNUITY")(ranked)
     out["AMT_ANNUITY"] = np.where(revolving, np.round(annuity * 2) / 2, measured)
-    couple = np.isin(np.asarray(out["NAME_FAMILY_STATUS"], dtype=object), COUPLE)
-    out["CNT_FAM_MEMBERS"] = np.asarray(out["CNT_CHILDREN"]) + np.where(couple, 2.0, 1.0)
 
-    # Building statistics: the median and the mode summarize the same building as the average, so they sit
-    # just beside it (its place among the real values, nudged by BUILDING_NUDGE); the median equals the
-    # average exactly as often as in the real file.
+
+def _building_summaries(out: dict[str, object], tab: Table, col: dict[str, np.ndarray], rng) -> None:
+    """Building statistics: the median and the mode summarize the same building as the average, so they sit
+    just beside it (its place among the real values, nudged by BUILDING_NUDGE); the median equals the
+    average exactly as often as in the real file."""
+    n = len(col["DAYS_BIRTH"])
     same = fidelity.facts()["application_train_derived"]["share AVG == MEDI, building columns"]
     for group in sorted({_building_group(c) for c in out if _building_group(c)}):
         if f"{group}_AVG" not in out:
@@ -555,7 +578,12 @@ def application(tab: Table, history: np.ndarray, rng: np.random.Generator) -> tu
                 other = np.where(equal, avg, other)
             out[name] = other
 
-    frame = pd.DataFrame(out)
+
+def _what_the_truth_reads(frame: pd.DataFrame, tab: Table, model: AppModel, history: np.ndarray,
+                          no_job: np.ndarray, rng) -> np.ndarray:
+    """Cut the missing values (tied to the risk the complete row shows), then return the copula's variables as
+    the file finally shows them: a missing value counts as what missing values of its column say on average."""
+    n = len(frame)
     seen = observed_scores(frame, model.names)
     _apply_missing(frame, tab, model, seen @ model.weights + model.history_weight * history, no_job, rng)
     for name in MISSING_WITH_AGE:  # the present values follow the measured percentiles (of present rows)
@@ -563,17 +591,16 @@ def application(tab: Table, history: np.ndarray, rng: np.random.Generator) -> tu
         rank = (frame.loc[present, name].rank(method="first").to_numpy() - 0.5) / present.sum()
         frame.loc[present, name] = fidelity.marginal(tab.name, name)(rank)
         seen[:, model.names.index(name)] = observed_scores(frame.fillna({name: 0.5}), (name,))[:, 0]
-    for i, name in enumerate(model.names):  # a missing value counts as what missing values say on average
+    for i, name in enumerate(model.names):
         gone = frame[name].isna().to_numpy() if name in frame else np.zeros(n, dtype=bool)
         if gone.any():
             seen[gone, i] = seen[gone, i].mean()
-    return _ints(frame[[c for c in tab.column_names if c in frame]], tab), seen @ model.weights
+    return seen
 
 
 def _train_score(column: str, values: np.ndarray, integer: bool) -> np.ndarray:
     """Normal scores of values by their place among the real train values (mid-stretch for a point mass)."""
-    m = fidelity.marginal("application_train", column, integer=integer)
-    return ndtri(np.clip(m.cdf(values), 1e-6, 1 - 1e-6))
+    return fidelity.marginal("application_train", column, integer=integer).score(values)
 
 
 def _category_score(column: str, values: pd.Series) -> np.ndarray:
@@ -593,15 +620,15 @@ def observed_scores(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
     for i, name in enumerate(names):
         if name == "TERM":
             values = frame["AMT_CREDIT"] / frame["AMT_ANNUITY"]
-            out[:, i] = ndtri(np.clip(fidelity.derived("AMT_CREDIT/AMT_ANNUITY").cdf(values), 1e-6, 1 - 1e-6))
+            out[:, i] = fidelity.derived("AMT_CREDIT/AMT_ANNUITY").score(values)
         elif name == "GOODS_RATIO":
             values = frame["AMT_GOODS_PRICE"] / frame["AMT_CREDIT"]
-            out[:, i] = ndtri(np.clip(fidelity.derived("AMT_GOODS_PRICE/AMT_CREDIT").cdf(values), 1e-6, 1 - 1e-6))
+            out[:, i] = fidelity.derived("AMT_GOODS_PRICE/AMT_CREDIT").score(values)
         elif name == "DAYS_EMPLOYED":  # the employed's seniority; having no job weighs through the job columns
             days = frame[name].to_numpy(dtype=float)
             employed = days != SENTINEL_DAYS
-            m = _employed_marginal("application_train")
-            out[:, i] = np.where(employed, ndtri(np.clip(m.cdf(np.where(employed, days, -1.0)), 1e-6, 1 - 1e-6)), 0.0)
+            seniority = _employed_marginal("application_train").score(np.where(employed, days, -1.0))
+            out[:, i] = np.where(employed, seniority, 0.0)
         elif train.column(name).kind == "category":
             out[:, i] = _category_score(name, frame[name])
         else:
@@ -835,31 +862,62 @@ def columns_from_marginals(tab: Table, n: int, rng, given: dict, factors: dict |
     return pd.DataFrame(out)[tab.column_names]
 
 
-def bureau(clients: Clients, rng, scale: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """bureau and bureau_balance: other lenders' credits and their monthly DPD statuses."""
-    tab, bal = table("bureau"), table("bureau_balance")
-    rel = _relation("bureau.SK_ID_CURR -> application.SK_ID_CURR")
+# Loadings of the columns on their table's shared factors (a standard normal score each): a credit's dates follow
+# its age, its overdue amounts its overdue behaviour, an application's amounts its size, its dates its decision.
+BUREAU_DATES = {"DAYS_CREDIT": 1.0, "DAYS_CREDIT_ENDDATE": 0.6, "DAYS_ENDDATE_FACT": 0.9, "DAYS_CREDIT_UPDATE": 0.5}
+BUREAU_OVERDUE = {"AMT_CREDIT_MAX_OVERDUE": 0.9, "CREDIT_DAY_OVERDUE": 0.95, "AMT_CREDIT_SUM_OVERDUE": 0.95}
+PREVIOUS_AMOUNTS = {"AMT_APPLICATION": 1.0, "AMT_CREDIT": 0.95, "AMT_GOODS_PRICE": 0.98, "AMT_ANNUITY": 0.7,
+                    "CNT_PAYMENT": 0.5}
+PREVIOUS_DATES = {"DAYS_DECISION": 1.0, "DAYS_FIRST_DUE": 0.9, "DAYS_LAST_DUE_1ST_VERSION": 0.9, "DAYS_LAST_DUE": 0.9,
+                  "DAYS_TERMINATION": 0.9, "DAYS_FIRST_DRAWING": 0.9}
+
+
+def _loaded(loadings: dict[str, float], factor: np.ndarray) -> dict[str, list[tuple[float, np.ndarray]]]:
+    """``columns_from_marginals`` factors: each column loading on one shared factor."""
+    return {column: [(loading, factor)] for column, loading in loadings.items()}
+
+
+def _client_rows(clients: Clients, rng, child: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of a client-level history table (``child``): how many each client has, as the measured relation
+    says, with the client's id, behaviour and wealth repeated on each."""
+    rel = _relation(f"{child}.SK_ID_CURR -> application.SK_ID_CURR")
     counts = children_per_parent(rng, len(clients), rel["distinct_clients"] / FULL_CLIENTS,
                                  rel["rows"] / rel["distinct_clients"])
     (client_id, r, w), _ = spread(counts, clients.ids, clients.risk, clients.wealth)
+    return client_id, r, w
+
+
+@dataclass(frozen=True)
+class BureauCredits:
+    """What bureau_balance needs of the bureau credits besides their rows: each credit's behaviour and its own
+    persistent effect, and whether it is closed."""
+
+    frame: pd.DataFrame
+    risk: np.ndarray
+    effect: np.ndarray
+    closed: np.ndarray
+
+
+def bureau(clients: Clients, rng, scale: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """bureau and bureau_balance: other lenders' credits and their monthly DPD statuses."""
+    credits = _bureau_credits(clients, rng)
+    return credits.frame, _bureau_balance(credits, rng, scale)
+
+
+def _bureau_credits(clients: Clients, rng) -> BureauCredits:
+    """The bureau table: recent credits for credit-hungry clients, overdue amounts for risky ones, sums for the
+    wealthy."""
+    tab = table("bureau")
+    client_id, r, w = _client_rows(clients, rng, "bureau")
     n = len(client_id)
     credit_effect = rng.standard_normal(n)
     z_days = _signal("bureau_recent", rng, r)
     active_score = score(rng, n, (-0.5, z_days))
     status = allocate_by_rank(active_score, tab.column("CREDIT_ACTIVE"),
                               ["Closed", "Sold", "Active", "Bad debt"])
-    active = np.asarray(status) != "Closed"
-    closed = ~active
+    closed = np.asarray(status) == "Closed"
     overdue_z = _signal("bureau_overdue", rng, r, credit_effect)
-    f = {
-        "DAYS_CREDIT": [(1.0, z_days)],
-        "DAYS_CREDIT_ENDDATE": [(0.6, z_days)],
-        "DAYS_ENDDATE_FACT": [(0.9, z_days)],
-        "DAYS_CREDIT_UPDATE": [(0.5, z_days)],
-        "AMT_CREDIT_MAX_OVERDUE": [(0.9, overdue_z)],
-        "CREDIT_DAY_OVERDUE": [(0.95, overdue_z)],
-        "AMT_CREDIT_SUM_OVERDUE": [(0.95, overdue_z)],
-    }
+    f = {**_loaded(BUREAU_DATES, z_days), **_loaded(BUREAU_OVERDUE, overdue_z)}
     sum_z = score(rng, n, (0.4, w))
     f["AMT_CREDIT_SUM"] = [(1.0, sum_z)]
     f["AMT_CREDIT_SUM_DEBT"] = [(0.75, sum_z), (HISTORY_SIGNAL["bureau_debt"][0], r)]
@@ -876,12 +934,16 @@ def bureau(clients: Clients, rng, scale: float) -> tuple[pd.DataFrame, pd.DataFr
     out["AMT_CREDIT_SUM_DEBT"] = np.where(closed & out["AMT_CREDIT_SUM_DEBT"].notna(), 0.0,
                                           out["AMT_CREDIT_SUM_DEBT"])
     out["DAYS_CREDIT_UPDATE"] = np.maximum(out["DAYS_CREDIT_UPDATE"], out["DAYS_CREDIT"])
-    out = _ints(out, tab)
+    return BureauCredits(_ints(out, tab), r, credit_effect, closed)
 
-    # bureau_balance: a share of the credits reported monthly, plus balance ids with no bureau row.
+
+def _bureau_balance(credits: BureauCredits, rng, scale: float) -> pd.DataFrame:
+    """bureau_balance: a share of the credits reported monthly, plus balance ids with no bureau row."""
+    out, n, closed = credits.frame, len(credits.frame), credits.closed
+    ids = out["SK_ID_BUREAU"].to_numpy()
     rel_b = _relation("bureau_balance.SK_ID_BUREAU -> bureau.SK_ID_BUREAU")
-    n_bal = int(round(rel_b["distinct_bureau_ids"] * scale))
-    n_orphans = int(round(n_bal * BALANCE_ORPHAN_SHARE))
+    n_bal = round(rel_b["distinct_bureau_ids"] * scale)
+    n_orphans = round(n_bal * BALANCE_ORPHAN_SHARE)
     linked = rng.choice(n, size=min(n_bal - n_orphans, n), replace=False)
     linked.sort()
     months_mean = rel_b["rows"] / rel_b["distinct_bureau_ids"]
@@ -892,60 +954,58 @@ def bureau(clients: Clients, rng, scale: float) -> tuple[pd.DataFrame, pd.DataFr
     orphan_len = np.clip(1 + rng.negative_binomial(1.2, 1.2 / (1.2 + months_mean - 1), n_orphans), 1, 97)
     bal_ids = np.concatenate([ids[linked], orphan_ids.astype(np.int64)])
     bal_len = np.concatenate([length, orphan_len])
-    bal_risk = np.concatenate([r[linked], rng.standard_normal(n_orphans)])
+    bal_risk = np.concatenate([credits.risk[linked], rng.standard_normal(n_orphans)])
     bal_closed = np.concatenate([np.nan_to_num(closed_months), rng.integers(0, 20, n_orphans)])
-    bal_effect = np.concatenate([credit_effect[linked], rng.standard_normal(n_orphans)])
+    bal_effect = np.concatenate([credits.effect[linked], rng.standard_normal(n_orphans)])
     (bid, br, bclosed, beff), pos = spread(bal_len, bal_ids, bal_risk, bal_closed, bal_effect)
     months = -pos  # 0 = the latest month, going back in time
-    m = len(bid)
-    status_col = bal.column("STATUS")
-    # Exact shares: months after closing become C first, X (unknown) falls at random, then the riskiest
-    # open months get the DPD buckets.
-    after_close = (-months) < bclosed
+    status_bal = _balance_status(months, bclosed, br, beff, rng)
+    return pd.DataFrame({"SK_ID_BUREAU": bid, "MONTHS_BALANCE": months.astype(np.int64), "STATUS": status_bal})
+
+
+def _balance_status(months: np.ndarray, closed_months: np.ndarray, risk: np.ndarray, effect: np.ndarray,
+                    rng) -> pd.Categorical:
+    """Monthly statuses in exact shares: months after closing become C first, X (unknown) falls at random, then
+    the riskiest open months get the DPD buckets."""
+    m = len(months)
+    status_col = table("bureau_balance").column("STATUS")
+    after_close = (-months) < closed_months
     c_score = after_close * 2.0 + rng.random(m)
     x_score = rng.random(m)
-    dpd_score = _signal("bureau_balance_dpd", rng, br, beff)
+    dpd_score = _signal("bureau_balance_dpd", rng, risk, effect)
     rank_score = np.where(c_score >= np.quantile(c_score, 1 - status_col.value_shares["C"]), -10.0,
                           np.where(x_score < status_col.value_shares["X"] / (1 - status_col.value_shares["C"]),
                                    -5.0, dpd_score))
-    status_bal = allocate_by_rank(rank_score, status_col, ["C", "X", "0", "1", "2", "3", "4", "5"])
-    balance = pd.DataFrame({"SK_ID_BUREAU": bid, "MONTHS_BALANCE": months.astype(np.int64), "STATUS": status_bal})
-    return out, balance
+    return allocate_by_rank(rank_score, status_col, ["C", "X", "0", "1", "2", "3", "4", "5"])
 
 
 def previous(clients: Clients, rng) -> pd.DataFrame:
     """previous_application: earlier Home Credit applications; risky clients are refused more often."""
     tab = table("previous_application")
-    rel = _relation("previous_application.SK_ID_CURR -> application.SK_ID_CURR")
-    counts = children_per_parent(rng, len(clients), rel["distinct_clients"] / FULL_CLIENTS,
-                                 rel["rows"] / rel["distinct_clients"])
-    (client_id, r, w), _ = spread(counts, clients.ids, clients.risk, clients.wealth)
+    client_id, r, w = _client_rows(clients, rng, "previous_application")
     n = len(client_id)
     status = allocate_by_rank(_signal("previous_status", rng, r), tab.column("NAME_CONTRACT_STATUS"),
                               ["Approved", "Unused offer", "Canceled", "Refused"])
     st = np.asarray(status, dtype=object)
-    approved, refused = st == "Approved", st == "Refused"
+    refused = st == "Refused"
     reasons = tab.column("CODE_REJECT_REASON")
     reason = np.where(refused, np.asarray(draw(without(reasons, "XAP"), rng.random(n)), dtype=object), "XAP")
     z_app, z_dec = score(rng, n, (0.5, w)), rng.standard_normal(n)
-    f = {
-        "AMT_APPLICATION": [(1.0, z_app)],
-        "AMT_CREDIT": [(0.95, z_app)],
-        "AMT_GOODS_PRICE": [(0.98, z_app)],
-        "AMT_ANNUITY": [(0.7, z_app)],
-        "CNT_PAYMENT": [(0.5, z_app)],
-        "DAYS_DECISION": [(1.0, z_dec)],
-    }
-    for c in ("DAYS_FIRST_DUE", "DAYS_LAST_DUE_1ST_VERSION", "DAYS_LAST_DUE", "DAYS_TERMINATION",
-              "DAYS_FIRST_DRAWING"):
-        f[c] = [(0.9, z_dec)]
+    f = {**_loaded(PREVIOUS_AMOUNTS, z_app), **_loaded(PREVIOUS_DATES, z_dec)}
     out = columns_from_marginals(tab, n, rng, {
         "SK_ID_PREV": unique_ids(rng, 1_000_001, n),
         "SK_ID_CURR": client_id,
         "NAME_CONTRACT_STATUS": status,
         "CODE_REJECT_REASON": pd.Categorical(reason, categories=categories(reasons)),
     }, f, structural=(*PREV_SENTINEL_SHARE, "NFLAG_INSURED_ON_APPROVAL", "AMT_ANNUITY", "CNT_PAYMENT"))
-    # Dates and insurance exist for approved credits (a few approved ones lack them, as in Kaggle).
+    _dates_of_approved(out, tab, st == "Approved", z_dec, rng)
+    _terms_of_taken_up(out, tab, st, rng)
+    return _ints(out, tab)
+
+
+def _dates_of_approved(out: pd.DataFrame, tab: Table, approved: np.ndarray, z_dec: np.ndarray, rng) -> None:
+    """Dates and insurance exist for approved credits (a few approved ones lack them, as in Kaggle)."""
+    n = len(out)
     no_dates_rate = tab.column("DAYS_FIRST_DUE").missing_rate
     extra = max(no_dates_rate - (1 - approved.mean()), 0) / max(approved.mean(), 1e-9)
     no_dates = ~approved | (rng.random(n) < extra)
@@ -959,15 +1019,19 @@ def previous(clients: Clients, rng) -> pd.DataFrame:
         else:
             values = out[c].to_numpy(dtype=float)
         out[c] = np.where(no_dates, np.nan, values)
-    # Annuity and term are missing for offers never taken up.
+
+
+def _terms_of_taken_up(out: pd.DataFrame, tab: Table, status: np.ndarray, rng) -> None:
+    """Annuity and term are missing for offers never taken up (and for some refused ones)."""
+    n = len(out)
     terms_rate = tab.column("AMT_ANNUITY").missing_rate
-    not_taken = np.isin(st, ["Canceled", "Unused offer"])
+    not_taken = np.isin(status, ["Canceled", "Unused offer"])
+    refused = status == "Refused"
     p_missing = np.where(not_taken, min(terms_rate / max(not_taken.mean(), 1e-9), 0.97), 0.0)
     p_missing = np.where(refused, max(terms_rate - p_missing.sum() / n, 0) / max(refused.mean(), 1e-9), p_missing)
     no_terms = rng.random(n) < p_missing
     for c in ("AMT_ANNUITY", "CNT_PAYMENT"):
         out[c] = np.where(no_terms, np.nan, out[c])
-    return _ints(out, tab)
 
 
 def _place_months(rng, counts: np.ndarray, latest_max: int = -1, mean_gap: float = 20.0) -> np.ndarray:
@@ -1016,7 +1080,8 @@ def _pos(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng)
     base = columns_from_marginals(tab, n, rng, {
         "SK_ID_PREV": prev_id, "SK_ID_CURR": curr_id, "MONTHS_BALANCE": months.astype(np.int64),
         "CNT_INSTALMENT": t.astype(float), "CNT_INSTALMENT_FUTURE": future,
-    }, {"SK_DPD": [(0.97, dpd_z)], "SK_DPD_DEF": [(0.9, dpd_z)]}, structural=("CNT_INSTALMENT", "CNT_INSTALMENT_FUTURE"))
+    }, {"SK_DPD": [(0.97, dpd_z)], "SK_DPD_DEF": [(0.9, dpd_z)]},
+        structural=("CNT_INSTALMENT", "CNT_INSTALMENT_FUTURE"))
     status = np.asarray(base["NAME_CONTRACT_STATUS"], dtype=object)
     status = np.where((future == 0) & (status == "Active"), "Completed", status)
     base["NAME_CONTRACT_STATUS"] = pd.Categorical(status, categories=categories(tab.column("NAME_CONTRACT_STATUS")))
@@ -1115,56 +1180,28 @@ def generate(n_clients: int, n_test_clients: int, seed: int, out_dir: Path, trut
              log=print) -> dict[str, int]:
     """Write the 8 Kaggle CSVs into ``out_dir`` and ``SK_ID_CURR,PD`` into ``truth_file``.
 
-    Deterministic from ``seed``; files appear only once complete (written to a temporary folder first).
-    Returns the rows written per table.
+    Deterministic from ``seed``. ``out_dir`` is replaced as a whole, once every file is complete (it is
+    written beside it first), so it may hold nothing but the generator's files; on an error neither it nor
+    ``truth_file`` is touched. Returns the rows written per table.
     """
     if n_clients < 100 or n_test_clients < 1:
         raise ValueError("need at least 100 train clients and 1 test client")
     out_dir, truth_file = Path(out_dir), Path(truth_file)
+    _check_replaceable(out_dir, truth_file)
     seeds = np.random.SeedSequence(seed).spawn(6)
     rng_clients, rng_app, rng_bureau, rng_prev, rng_months, rng_target = (np.random.default_rng(s) for s in seeds)
     clients = make_clients(n_clients, n_test_clients, rng_clients)
     scale = len(clients) / FULL_CLIENTS
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".synth-", dir=out_dir.parent))
     rows: dict[str, int] = {}
     t0 = time.perf_counter()
+    with atomic_directory(out_dir) as staged:
 
-    def emit(name: str, frame: pd.DataFrame) -> None:
-        write_csv(frame, tmp / table(name).file)
-        rows[name] = len(frame)
-        log(f"  {name}: {len(frame):,} rows ({time.perf_counter() - t0:.0f} s)")
+        def emit(name: str, frame: pd.DataFrame) -> None:
+            write_csv(frame, staged / table(name).file)
+            rows[name] = len(frame)
+            log(f"  {name}: {len(frame):,} rows ({time.perf_counter() - t0:.0f} s)")
 
-    try:
-        model = app_model()
-        logits, ids_all = [], []
-        for name, mask in (("application_train", ~clients.is_test), ("application_test", clients.is_test)):
-            app, app_part = application(table(name), clients.history[mask], rng_app)
-            ids = clients.ids[mask]
-            head = {"SK_ID_CURR": ids}
-            if name == "application_train":  # the train file's scale standardizes both
-                centre, spread_ = app_part.mean(), app_part.std()
-            app_std = (app_part - centre) / spread_
-            pensioner = (app["DAYS_EMPLOYED"] == SENTINEL_DAYS).to_numpy()
-            if name == "application_train":
-                shift = pensioner_shift(app_std, clients.history[mask], pensioner, model)
-            app_std = app_std + shift * pensioner
-            # The standardized true logit: the application part keeps its designed share of the variance.
-            logit = np.sqrt(1 - model.history_weight**2) * app_std + model.history_weight * clients.history[mask]
-            logits.append(logit)
-            ids_all.append(ids)
-            income_rank = app["AMT_INCOME_TOTAL"].rank(method="first").to_numpy()
-            clients.wealth[mask] = ndtri((income_rank - 0.5) / len(ids))
-            clients.risk[mask] = history_behaviour(app_std, clients.history[mask])
-            if name == "application_train":
-                intercept = intercept_for(model.scale * logit, TARGET_RATE)
-                head["TARGET"] = (rng_target.random(len(ids)) < expit(model.scale * logit + intercept)).astype(np.int64)
-            emit(name, pd.concat([pd.DataFrame(head), app], axis=1))
-        pd_true = expit(model.scale * np.concatenate(logits) + intercept)
-        truth = pd.DataFrame({"SK_ID_CURR": np.concatenate(ids_all), "PD": np.round(pd_true, 10)})
-        truth.sort_values("SK_ID_CURR").to_csv(tmp / "truth.csv", index=False)
-        del app
-
+        truth = applications(clients, rng_app, rng_target, emit)
         bur, bal = bureau(clients, rng_bureau, scale)
         emit("bureau", bur)
         del bur
@@ -1174,14 +1211,72 @@ def generate(n_clients: int, n_test_clients: int, seed: int, out_dir: Path, trut
         emit("previous_application", prev)
         for name, frame in monthly_histories(prev, clients, rng_months).items():
             emit(name, frame)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name in rows:
-            os.replace(tmp / table(name).file, out_dir / table(name).file)
-        truth_file.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp / "truth.csv", truth_file)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    truth_file.parent.mkdir(parents=True, exist_ok=True)
+    staged_truth = truth_file.with_name(f".{truth_file.name}.tmp")
+    truth.to_csv(staged_truth, index=False)
+    os.replace(staged_truth, truth_file)
     return rows
+
+
+def _check_replaceable(out_dir: Path, truth_file: Path) -> None:
+    """Refuse an ``out_dir`` holding anything but the generator's files: it is replaced as a whole."""
+    if not out_dir.is_dir():
+        return
+    ours = {t.file for t in tables().values()} | ({truth_file.name} if truth_file.parent == out_dir else set())
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in ours)
+    if foreign:
+        raise ValueError(f"{out_dir} holds other files than the generator's ({', '.join(foreign[:5])}): "
+                         "the generator replaces the whole folder, choose another one")
+
+
+def applications(clients: Clients, rng_app: np.random.Generator, rng_target: np.random.Generator,
+                 emit) -> pd.DataFrame:
+    """application_train then application_test, handed to ``emit``; sets each client's wealth and the behaviour
+    the history tables reflect. Returns the true default probabilities of all clients, by id."""
+    model = app_model()
+    logits, ids_all, train_scale, intercept = [], [], None, None
+    for name, mask in (("application_train", ~clients.is_test), ("application_test", clients.is_test)):
+        app, app_part = application(table(name), clients.history[mask], rng_app)
+        ids = clients.ids[mask]
+        head = {"SK_ID_CURR": ids}
+        app_std, train_scale = _standardized(app, app_part, clients.history[mask], model, train_scale)
+        # The standardized true logit: the application part keeps its designed share of the variance.
+        logit = np.sqrt(1 - model.history_weight**2) * app_std + model.history_weight * clients.history[mask]
+        logits.append(logit)
+        ids_all.append(ids)
+        income_rank = app["AMT_INCOME_TOTAL"].rank(method="first").to_numpy()
+        clients.wealth[mask] = ndtri((income_rank - 0.5) / len(ids))
+        clients.risk[mask] = history_behaviour(app_std, clients.history[mask])
+        if name == "application_train":
+            intercept = intercept_for(model.scale * logit, TARGET_RATE)
+            head["TARGET"] = (rng_target.random(len(ids)) < expit(model.scale * logit + intercept)).astype(np.int64)
+        emit(name, pd.concat([pd.DataFrame(head), app], axis=1))
+    pd_true = expit(model.scale * np.concatenate(logits) + intercept)
+    truth = pd.DataFrame({"SK_ID_CURR": np.concatenate(ids_all), "PD": np.round(pd_true, 10)})
+    return truth.sort_values("SK_ID_CURR")
+
+
+@dataclass(frozen=True)
+class TrainScale:
+    """What the train file fixes for both files: the centre and spread of the application part of the logit,
+    and the pensioners' shift."""
+
+    centre: float
+    spread: float
+    pensioner_shift: float
+
+
+def _standardized(app: pd.DataFrame, app_part: np.ndarray, history: np.ndarray, model: AppModel,
+                  train_scale: TrainScale | None) -> tuple[np.ndarray, TrainScale]:
+    """The application part on the train file's scale (measured on this file when ``train_scale`` is None),
+    pensioners shifted."""
+    pensioner = (app["DAYS_EMPLOYED"] == SENTINEL_DAYS).to_numpy()
+    if train_scale is None:
+        centre, spread_ = app_part.mean(), app_part.std()
+        shift = pensioner_shift((app_part - centre) / spread_, history, pensioner, model)
+        train_scale = TrainScale(centre, spread_, shift)
+    app_std = (app_part - train_scale.centre) / train_scale.spread
+    return app_std + train_scale.pensioner_shift * pensioner, train_scale
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,10 +1,10 @@
 """The bank database: load, check, back up and restore the 8 Home Credit tables.
 
-    python -m stages.bankdb load [--from DIR]     DIR: prepared parquet tables (default data/prepared) or raw CSVs
-    python -m stages.bankdb check                 integrity report (JSON); exit status 1 on a broken constraint
-    python -m stages.bankdb backup --to DIR       dump + manifest of row counts and checksums per table
-    python -m stages.bankdb restore --from DIR    restore, then verify the manifest
-    python -m stages.bankdb migrate               (PostgreSQL) roles and privileges, stages/bankdb_sql/roles.sql
+    python -m credit_scoring.bankdb load [--from DIR]   DIR: prepared parquet tables (default data/prepared) or CSVs
+    python -m credit_scoring.bankdb check               integrity report (JSON); exit status 1 on a broken constraint
+    python -m credit_scoring.bankdb backup --to DIR     dump + manifest of row counts and checksums per table
+    python -m credit_scoring.bankdb restore --from DIR  restore, then verify the manifest
+    python -m credit_scoring.bankdb migrate             (PostgreSQL) roles and privileges, bankdb_sql/roles.sql
 
 The database is PostgreSQL when ``DATABASE_URL`` is set, else the embedded DuckDB file ``data.database.path``.
 The model (tables, keys, quarantine of orphans) is described in `credit_scoring.database`. A load rebuilds the
@@ -30,11 +30,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from credit_scoring import database as bank
+from credit_scoring import paths
 from credit_scoring.database import CLIENTS, SAMPLES, Database, foreign_keys, load_order, orphans_table, qualified
 from credit_scoring.params import load_params
 from credit_scoring.schema import ENTITY_KEYS, tables
 from credit_scoring.sql import literal, quoted
-from stages import prepare
+from credit_scoring.validation import input_files, open_sources, typed_select
 
 SQL_DIR = Path(__file__).with_name("bankdb_sql")
 ROLES_SCRIPT = SQL_DIR / "roles.sql"
@@ -136,8 +137,9 @@ def schema_ddl(schema: str, postgres: bool) -> list[str]:
 
 def stage_sources(con: duckdb.DuckDBPyConnection, source_dir: Path) -> str:
     """Temporary views ``src_<table>`` of the typed source rows. A folder of prepared parquet tables is read as
-    is (prepare validated it); a folder of Kaggle CSVs goes through prepare's checks first, so a bad file stops
-    the load with the same message as the pipeline would give. Returns which kind was read."""
+    is (prepare validated it); a folder of Kaggle CSVs goes through the prepare stage's checks first
+    (``credit_scoring.validation``), so a bad file stops the load with the same message as the pipeline would
+    give. Returns which kind was read."""
     source_dir = Path(source_dir)
     parquets = {name: source_dir / f"{name}.parquet" for name in tables()}
     if all(p.is_file() for p in parquets.values()):
@@ -149,10 +151,8 @@ def stage_sources(con: duckdb.DuckDBPyConnection, source_dir: Path) -> str:
         return "parquet"
     if not source_dir.is_dir():
         raise FileNotFoundError(f"{source_dir}: no such folder (prepared parquet tables or Kaggle CSVs)")
-    sources = prepare.open_sources(con, prepare.input_files(source_dir, None))
-    for name, source in sources.items():
-        select = ", ".join(f"{prepare.typed(c)} AS {quoted(c.name)}" for c in source.table.columns)
-        con.execute(f"CREATE TEMP VIEW {quoted('src_' + name)} AS SELECT {select} FROM {prepare.csv_scan(source)}")
+    for name, source in open_sources(con, input_files(source_dir, None)).items():
+        con.execute(f"CREATE TEMP VIEW {quoted('src_' + name)} AS {typed_select(source)}")
     return "csv"
 
 
@@ -424,7 +424,7 @@ def backup(target: Target, out_dir: Path) -> dict:
 
 
 def run(command: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, check=False, env=env, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{command[0]} failed ({done.returncode}): {done.stderr.strip()}")
 
@@ -475,42 +475,64 @@ def verify(url: str, schema: str, manifest: dict) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stages.bankdb", description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m credit_scoring.bankdb", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("load").add_argument("--from", dest="source", type=Path, default=prepare.PREPARED_DIR)
+    commands.add_parser("load").add_argument("--from", dest="source", type=Path, default=paths.PREPARED)
     commands.add_parser("check")
     commands.add_parser("backup").add_argument("--to", dest="path", type=Path, required=True)
     commands.add_parser("restore").add_argument("--from", dest="path", type=Path, required=True)
     commands.add_parser("migrate")
-    args = parser.parse_args(argv)
-    target = Target.from_params(load_params())
-    where = bank.masked(target.url)
-    if args.command == "load":
-        started = time.perf_counter()
-        rows = load(target, args.source)
-        print(f"loaded {sum(rows.values()):,} rows into {where} in {time.perf_counter() - started:.1f} s")
-        print(json.dumps(rows, indent=2))
-    elif args.command == "check":
-        with Database(target.url, target.schema) as db:
-            report = check(db)
-        print(json.dumps(report, indent=2))
-        return 1 if report["problems"] else 0
-    elif args.command == "backup":
-        manifest = backup(target, args.path)
-        print(f"backed up {len(manifest['tables'])} tables of {where} to {args.path}")
-    elif args.command == "restore":
-        manifest = restore(target, args.path)
-        print(f"restored {len(manifest['tables'])} tables into {where}; row counts and checksums verified")
-    elif args.command == "migrate":
-        if not target.postgres:
-            print("the embedded DuckDB file has no roles: its access is the file's permissions (600), and the "
-                  "pipeline and the API open it read-only; set DATABASE_URL to migrate a PostgreSQL database")
-            return 1
-        with bank.postgres(target.url) as pg:
-            migrate(pg, target)
-        print(f"roles {target.loader_role}, {target.reader_role} and privileges set on {where}")
+    return parser.parse_args(argv)
+
+
+def load_command(target: Target, args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    rows = load(target, args.source)
+    print(f"loaded {sum(rows.values()):,} rows into {bank.masked(target.url)} in {time.perf_counter() - started:.1f} s")
+    print(json.dumps(rows, indent=2))
     return 0
+
+
+def check_command(target: Target, args: argparse.Namespace) -> int:
+    with Database(target.url, target.schema) as db:
+        report = check(db)
+    print(json.dumps(report, indent=2))
+    return 1 if report["problems"] else 0
+
+
+def backup_command(target: Target, args: argparse.Namespace) -> int:
+    manifest = backup(target, args.path)
+    print(f"backed up {len(manifest['tables'])} tables of {bank.masked(target.url)} to {args.path}")
+    return 0
+
+
+def restore_command(target: Target, args: argparse.Namespace) -> int:
+    manifest = restore(target, args.path)
+    print(f"restored {len(manifest['tables'])} tables into {bank.masked(target.url)}; row counts and checksums "
+          "verified")
+    return 0
+
+
+def migrate_command(target: Target, args: argparse.Namespace) -> int:
+    if not target.postgres:
+        print("the embedded DuckDB file has no roles: its access is the file's permissions (600), and the "
+              "pipeline and the API open it read-only; set DATABASE_URL to migrate a PostgreSQL database")
+        return 1
+    with bank.postgres(target.url) as pg:
+        migrate(pg, target)
+    print(f"roles {target.loader_role}, {target.reader_role} and privileges set on {bank.masked(target.url)}")
+    return 0
+
+
+COMMANDS = {"load": load_command, "check": check_command, "backup": backup_command, "restore": restore_command,
+            "migrate": migrate_command}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command named on the line, on the database params.yaml ``data.database`` (or DATABASE_URL) names."""
+    args = parse_args(argv)
+    return COMMANDS[args.command](Target.from_params(load_params()), args)
 
 
 if __name__ == "__main__":

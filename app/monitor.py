@@ -1,13 +1,13 @@
 """Production monitoring: do the clients the API scores still look like the clients the model learnt from?
 
-`python -m stages.monitor` reads the latest prediction events from the event store (env EVENTS_URL, default the
+`python -m app.monitor` reads the latest prediction events from the event store (env EVENTS_URL, default the
 SQLite file events.db), compares the inputs of the model's top features with application_train and the predicted
 probabilities with the champion's reference scores, using our PSI and evidently as the drift stage does, and
 writes reports/monitoring/monitoring.html and monitoring.json. It raises an alert (a line starting with ALERT and
 exit code 1, for a scheduler to act on) when a top feature or the scores pass `monitor.psi_alert`, or when the
 share of drifted top features passes `monitor.drift_share_alert`.
 
-`python -m stages.monitor simulate --n N --drift {none,shift}` fills the store with events of the same schema,
+`python -m app.monitor simulate --n N --drift {none,shift}` fills the store with events of the same schema,
 drawn from application_train rows, shifted or not, to try the loop without the API.
 """
 
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
+from credit_scoring import paths
 from credit_scoring.drift import (
     DriftSettings,
     column_kind,
@@ -37,15 +38,9 @@ from credit_scoring.events import DECISIONS, create_store, read_events, write_ev
 from credit_scoring.io import write_json
 from credit_scoring.params import load_params
 
-REFERENCE_FILE = Path("data/prepared/application_train.parquet")
-REFERENCE_SCORES = Path("models/champion/reference_scores.parquet")  # written by the threshold stage
-OUT_DIR = Path("reports/monitoring")
-REPORT_FILE = OUT_DIR / "monitoring.html"
-SUMMARY_FILE = OUT_DIR / "monitoring.json"
+REPORT_FILE = paths.MONITORING / "monitoring.html"
+SUMMARY_FILE = paths.MONITORING / "monitoring.json"
 SCORE = "probability"
-
-# Used when params.yaml has no `monitor` section or lacks a key (params.yaml explains each value).
-DEFAULTS = {"window_events": 1000, "min_events": 200, "psi_alert": 0.25, "drift_share_alert": 0.5}
 
 # The simulated drift: lower external scores and larger loans, both clearly beyond the train -> test drift.
 SHIFTS = {"EXT_SOURCE_2": 0.6, "AMT_CREDIT": 1.6}  # column -> factor
@@ -55,6 +50,8 @@ DEFAULT_RATE, BETA_STRENGTH = 0.08, 20.0  # probabilities without reference scor
 
 @dataclass(frozen=True)
 class MonitorSettings:
+    """params.yaml ``monitor`` (params.yaml explains each value)."""
+
     window_events: int
     min_events: int
     psi_alert: float
@@ -62,7 +59,7 @@ class MonitorSettings:
 
     @classmethod
     def from_params(cls, params: dict) -> MonitorSettings:
-        section = {**DEFAULTS, **(params.get("monitor") or {})}
+        section = params["monitor"]
         return cls(
             window_events=int(section["window_events"]),
             min_events=int(section["min_events"]),
@@ -230,11 +227,11 @@ def run_check(args: argparse.Namespace, params: dict) -> int:
         return 0
     if skipped:
         print(f"monitor: {skipped}")
-    reference = pd.read_parquet(REFERENCE_FILE, columns=list(drift.top_features))
+    reference = pd.read_parquet(paths.APPLICATION_TRAIN, columns=list(drift.top_features))
     summary, snapshot = check(events, reference, scores, drift, monitor, params["seed"])
     if skipped:
         summary["scores"] = {"skipped": skipped}
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    paths.MONITORING.mkdir(parents=True, exist_ok=True)
     snapshot.save_html(str(REPORT_FILE))
     status = "alert" if summary["alerts"] else "ok"
     write_json(SUMMARY_FILE, {"status": status, **base, **summary, "seconds": round(time.perf_counter() - started, 2)})
@@ -251,7 +248,7 @@ def run_simulate(args: argparse.Namespace, params: dict) -> int:
     scores, skipped = read_reference_scores(args.reference_scores)
     if skipped:
         print(f"simulate: {args.reference_scores} not found; probabilities drawn from a Beta with an 8 % mean")
-    reference = pd.read_parquet(REFERENCE_FILE)
+    reference = pd.read_parquet(paths.APPLICATION_TRAIN)
     events = simulate_events(reference, args.n, args.drift, rng, scores, decision_threshold(params))
     engine = create_store()
     written = write_events(engine, events)
@@ -261,9 +258,9 @@ def run_simulate(args: argparse.Namespace, params: dict) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    scores_help = f"parquet with a '{SCORE}' column of reference probabilities (default {REFERENCE_SCORES})"
+    scores_help = f"parquet with a '{SCORE}' column of reference probabilities (default {paths.REFERENCE_SCORES})"
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reference-scores", type=Path, default=REFERENCE_SCORES, help=scores_help)
+    parser.add_argument("--reference-scores", type=Path, default=paths.REFERENCE_SCORES, help=scores_help)
     parser.add_argument("--since", type=datetime.fromisoformat,
                         help="judge the events created since this ISO time (with its zone) instead of the latest "
                              "monitor.window_events")

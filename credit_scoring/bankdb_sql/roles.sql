@@ -1,4 +1,4 @@
--- Roles and privileges of the bank database (PostgreSQL). Run by `python -m stages.bankdb migrate`, and at the
+-- Roles and privileges of the bank database (PostgreSQL). Run by `python -m credit_scoring.bankdb migrate`, and at the
 -- end of every `load` (a reload recreates the tables). The connecting role owns the schema and its tables (DDL,
 -- bulk loads); it needs CREATEROLE. {schema}, {database}, {loader}, {reader} are identifiers filled in by the
 -- runner from params.yaml (data.database); passwords are set apart, from the environment, never written here.

@@ -1,0 +1,181 @@
+"""Raw Home Credit CSVs -> validated, typed parquet tables and a stratified holdout split (the prepare stage).
+
+DuckDB streams each CSV to parquet (27M rows of bureau_balance never pass through pandas) once every file has
+passed ``credit_scoring.validation``; the tables are written to a folder beside the output that replaces it only
+once every check has passed. The raw tables come from the generator, a Kaggle folder or the bank database.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from credit_scoring.database import duplicate_count_sql, orphan_count_sql
+from credit_scoring.io import atomic_directory
+from credit_scoring.paths import PREPARED, RAW, SYNTHETIC_RAW, SYNTHETIC_TRUTH
+from credit_scoring.schema import ENTITY_KEYS, FOREIGN_KEYS, HISTORY_TABLES, Table, tables
+from credit_scoring.sql import literal, quoted
+from credit_scoring.validation import (
+    TRUTH,
+    DataValidationError,
+    Source,
+    input_files,
+    key_problems,
+    open_sources,
+    raise_if,
+    scalar,
+    truth_problems,
+    typed_select,
+)
+
+DESCRIPTION_FILE = "HomeCredit_columns_description.csv"
+DESCRIPTION_COLUMNS = ["Table", "Row", "Description", "Special"]
+
+
+def copy_table(con: duckdb.DuckDBPyConnection, source: Source, out_dir: Path) -> None:
+    """Stream the typed columns, in the schema's order, straight from CSV to parquet inside DuckDB."""
+    dest = out_dir / f"{source.table.name}.parquet"
+    con.execute(f"COPY ({typed_select(source)}) TO {literal(dest)} (FORMAT parquet)")
+    con.execute(f"CREATE VIEW {quoted(source.table.name)} AS SELECT * FROM read_parquet({literal(dest)})")
+
+
+def orphans(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Child rows whose parent is absent: the real files have many, so they are kept and only counted."""
+    return {
+        f"{child}.{col}": scalar(con, orphan_count_sql(child, col, parents, parent_col))
+        for (child, col), (parents, parent_col) in FOREIGN_KEYS.items()
+    }
+
+
+def key_duplicates(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Repeats on the composite keys of the monthly tables: reported, since the real files do not respect them."""
+    monthly = [t for t in tables().values() if t.name not in ENTITY_KEYS]
+    return {t.name: scalar(con, duplicate_count_sql(t.name, t.key)) for t in monthly}
+
+
+def history_coverage(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Share of application_train clients with at least one row in each history table (bureau_balance reached
+    through the client's bureau credits): shows how many aggregates will be missing downstream."""
+    clients = {t: f"SELECT SK_ID_CURR FROM {quoted(t)}" for t in HISTORY_TABLES}
+    clients["bureau_balance"] = "SELECT SK_ID_CURR FROM bureau SEMI JOIN bureau_balance USING (SK_ID_BUREAU)"
+    return {
+        t: scalar(con, f"SELECT coalesce(avg((SK_ID_CURR IN ({sql}))::INT), 0) FROM application_train")
+        for t, sql in clients.items()
+    }
+
+
+def write_split(con: duckdb.DuckDBPyConnection, out_dir: Path, holdout_size: float, seed: int) -> pd.DataFrame:
+    """Holdout ids stratified on TARGET; ids are sorted first so the split depends on the data, not file order."""
+    split = con.execute("SELECT SK_ID_CURR, TARGET FROM application_train ORDER BY SK_ID_CURR").df()
+    _, holdout = train_test_split(
+        split["SK_ID_CURR"], test_size=holdout_size, stratify=split["TARGET"], random_state=seed
+    )
+    split["holdout"] = split["SK_ID_CURR"].isin(holdout)
+    split.to_parquet(out_dir / "split.parquet", index=False)
+    return split
+
+
+def oracle_auc(con: duckdb.DuckDBPyConnection) -> float:
+    """ROC AUC of the true probabilities on application_train: the ceiling any model can reach on this data."""
+    scored = con.execute("SELECT TARGET, PD FROM application_train JOIN oracle_pd USING (SK_ID_CURR)").df()
+    return float(roc_auc_score(scored["TARGET"], scored["PD"]))
+
+
+def write_descriptions(raw_dir: Path, out_dir: Path) -> bool:
+    """Kaggle's column descriptions, kept for labelling figures and the note; absent from synthetic data."""
+    path = raw_dir / DESCRIPTION_FILE
+    if not path.is_file():
+        return False
+    descriptions = pd.read_csv(path, encoding="cp1252", index_col=0)
+    missing = [c for c in DESCRIPTION_COLUMNS if c not in descriptions.columns]
+    if missing:
+        raise DataValidationError(f"{path.name}: missing {len(missing)} column(s): {', '.join(missing)}")
+    descriptions = descriptions[DESCRIPTION_COLUMNS].astype("string")
+    descriptions.to_parquet(out_dir / "columns_description.parquet", index=False)
+    return True
+
+
+def build(
+    con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, Table]], out_dir: Path, holdout_size: float, seed: int
+) -> dict:
+    """Validate, write and describe every table into out_dir; raises before returning if anything is wrong."""
+    sources = open_sources(con, files)
+    for source in sources.values():
+        copy_table(con, source, out_dir)
+    has_truth = TRUTH.name in sources
+    raise_if(key_problems(con, sources) + (truth_problems(con, sources[TRUTH.name]) if has_truth else []))
+    split = write_split(con, out_dir, holdout_size, seed)
+    metrics = {
+        "rows": {name: scalar(con, f"SELECT count(*) FROM {quoted(name)}") for name in tables()},
+        "target_rate": float(split["TARGET"].mean()),
+        "holdout_clients": int(split["holdout"].sum()),
+        "history_coverage": history_coverage(con),
+        "orphans": orphans(con),
+        "key_duplicates": key_duplicates(con),
+        "extra_columns": {name: s.extra_columns for name, s in sources.items()},
+    }
+    if has_truth:
+        metrics["oracle_auc"] = oracle_auc(con)
+    return metrics
+
+
+def prepare(
+    raw_dir: Path,
+    out_dir: Path = PREPARED,
+    holdout_size: float = 0.2,
+    seed: int = 42,
+    truth_file: Path | None = None,
+) -> dict:
+    """Validate the 8 raw tables in raw_dir (and the true PDs when given), write them typed to out_dir with the
+    holdout split, and return the metrics. On any error out_dir is left as it was."""
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    with atomic_directory(out_dir) as staged:
+        with tempfile.TemporaryDirectory(prefix=".duckdb-", dir=out_dir.parent) as spill, duckdb.connect() as con:
+            con.execute(f"SET temp_directory = {literal(spill)}")  # beside the data, not in a small /tmp
+            con.execute("SET enable_progress_bar = false")  # a log, not a terminal
+            metrics = build(con, input_files(raw_dir, truth_file), staged, holdout_size, seed)
+        metrics["columns_description"] = write_descriptions(raw_dir, staged)
+    return metrics
+
+
+@contextmanager
+def raw_data(data: dict, seed: int) -> Iterator[tuple[Path, Path | None]]:
+    """Where the raw tables come from (params.yaml ``data``): the generator (run now with ``seed``, with its
+    hidden truth), a Kaggle folder, or the bank database, whose 8 tables are exported as Kaggle CSVs into a
+    scratch folder removed afterwards, so that they meet exactly the checks a file would."""
+    if data["source"] == "synthetic":
+        from credit_scoring.synthetic import generate  # only the synthetic source needs the generator
+
+        generate(
+            n_clients=data["synthetic"]["n_clients"],
+            n_test_clients=data["synthetic"]["n_test_clients"],
+            seed=seed,
+            out_dir=SYNTHETIC_RAW,
+            truth_file=SYNTHETIC_TRUTH,
+        )
+        yield SYNTHETIC_RAW, SYNTHETIC_TRUTH
+    elif data["source"] == "kaggle":
+        yield Path(data["kaggle_dir"]), None
+    elif data["source"] == "database":
+        RAW.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="database-", dir=RAW) as folder:
+            export_database(data["database"], Path(folder))
+            yield Path(folder), None
+    else:
+        raise ValueError(f"params.yaml data.source must be 'synthetic', 'kaggle' or 'database', not {data['source']!r}")
+
+
+def export_database(settings: dict, out_dir: Path) -> None:
+    """The 8 raw tables of the database at DATABASE_URL (else the embedded file), orphans included, as CSVs."""
+    from credit_scoring.database import Database, database_url
+
+    with Database(database_url(settings["path"]), settings["schema"]) as db:
+        for name, t in tables().items():
+            db.export_csv(name, out_dir / t.file)
