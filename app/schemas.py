@@ -42,7 +42,7 @@ def bounds(column: Column) -> tuple[float, float]:
 def _field_type(column: Column):
     if column.kind == "category":
         values = tuple(v for v in category_values("application_train", column.name) if v is not None)
-        return Literal[values] | None | UnsetType  # type: ignore[valid-type]
+        return Literal.__getitem__(values) | None | UnsetType  # the values are known at import only
     low, high = bounds(column)
     if column.sql_type == "BIGINT":
         return Annotated[int, Meta(ge=math.floor(low), le=math.ceil(high))] | None | UnsetType
@@ -68,7 +68,7 @@ def application_fields(application) -> dict:
 
 
 class BatchRequest(Struct, forbid_unknown_fields=True):
-    applications: Annotated[list[Application], Meta(min_length=1, max_length=MAX_BATCH)]  # type: ignore[valid-type]
+    applications: Annotated[list[Application], Meta(min_length=1, max_length=MAX_BATCH)]
 
 
 class Prediction(Struct):

@@ -23,6 +23,7 @@ from functools import wraps
 import gradio as gr
 import pandas as pd
 
+from app.filters import Filters
 from app.ui_charts import (
     ICONS,
     contributions_figure,
@@ -38,7 +39,7 @@ from app.ui_charts import (
     whatif_figure,
     years,
 )
-from app.ui_client import ApiError, ClientFilters, ScoringApi
+from app.ui_client import ApiError, ScoringApi
 
 log = logging.getLogger("app.ui")
 TABLE_COLUMNS = ["Identifiant", "Décision", "Risque estimé", "Contrat", "Sexe", "Âge", "Revenu annuel",
@@ -106,11 +107,11 @@ def band(bands: list, value: float | None) -> tuple | None:
     return next((b for b in bands if (b[1] is None or value >= b[1]) and (b[2] is None or value < b[2])), None)
 
 
-def search_filters(contract: str, gender: str, age: str, income: str, decision: str) -> ClientFilters:
+def search_filters(contract: str, gender: str, age: str, income: str, decision: str) -> Filters:
     """The /clients filters of the search form's choices ('tous' = no filter, bands by their label)."""
     age_band = next((b for b in AGE_BANDS if b[0] == age), None)
     income_band = next((b for b in INCOME_BANDS if b[0] == income), None)
-    return ClientFilters(contract_type=None if contract == ALL else contract, gender=None if gender == ALL else gender,
+    return Filters(contract_type=None if contract == ALL else contract, gender=None if gender == ALL else gender,
                          age_min=age_band[1] if age_band else None, age_max=age_band[2] if age_band else None,
                          income_min=income_band[1] if income_band else None,
                          income_max=income_band[2] if income_band else None,
@@ -162,14 +163,14 @@ def reasons_markdown(explanation: dict) -> str:
 
 
 def comparison_group(api: ScoringApi, client: dict, decision: str, group: str,
-                     traits: list[str]) -> tuple[ClientFilters, list[int] | None, str]:
-    """The filters (or ids) of the chosen comparison group, and its name in words for titles and sentences."""
+                     traits: list[str]) -> tuple[Filters, str]:
+    """The filters (or the ids) of the chosen comparison group, and its name in words for titles and sentences."""
     client_id = client["sk_id_curr"]
     if group == "similar":
         ids = [n["sk_id_curr"] for n in api.similar(client_id, SIMILAR_K)["neighbors"]]
-        return ClientFilters(), ids, f"les {len(ids)} clients les plus semblables"
+        return Filters(ids=tuple(ids)), f"les {len(ids)} clients les plus semblables"
     if group != "shared" or not traits:
-        return ClientFilters(), None, "l'ensemble des clients"
+        return Filters(), "l'ensemble des clients"
     values = client["values"]
     chosen, words = {}, []
     if "contract_type" in traits and raw_field(client, "NAME_CONTRACT_TYPE"):
@@ -187,7 +188,7 @@ def comparison_group(api: ScoringApi, client: dict, decision: str, group: str,
     if "decision" in traits:
         chosen["decision"] = decision
         words.append(f"crédit {decision}")
-    return ClientFilters(**chosen), None, "les clients " + ", ".join(words) if words else "l'ensemble des clients"
+    return Filters(**chosen), "les clients " + ", ".join(words) if words else "l'ensemble des clients"
 
 
 def changed_fields(stored: dict, amounts) -> dict[str, float]:
@@ -203,6 +204,20 @@ def changed_fields(stored: dict, amounts) -> dict[str, float]:
     return changed
 
 
+def whatif_sentence(explanation: dict, answer: dict, changed: dict[str, float]) -> str:
+    """The simulated score in words: what changed, the risk before and after, the decision it would give."""
+    before, after = explanation["probability"], answer["probability"]
+    labels = dict(WHATIF_FIELDS)
+    what = ("Avec " + " ; ".join(f"{labels[name].split(' (')[0].lower()} : {euros(amount)}"
+                                 for name, amount in changed.items())
+            if changed else "Avec les valeurs du dossier")
+    verb = "resterait" if answer["decision"] == explanation["decision"] else "deviendrait"
+    move = (f"resterait à **{percent(after)}**" if percent(before) == percent(after)
+            else f"passerait de **{percent(before)}** à **{percent(after)}**")
+    return (f"{what}, le risque estimé {move} (seuil {percent(answer['threshold'])}) : la décision {verb} "
+            f"**{decision_words(answer['decision'])}**.")
+
+
 def model_markdown(model: dict) -> str:
     return (f"**Modèle en service** : version {html.escape(str(model['model_version']))}. Une demande est "
             f"**refusée** quand le risque estimé de défaut atteint **{percent(model['threshold'])}** ou plus, "
@@ -212,242 +227,272 @@ def model_markdown(model: dict) -> str:
 # --------------------------------------------------------------------------------------------------------
 # The page
 # --------------------------------------------------------------------------------------------------------
-def build_page(api: ScoringApi) -> gr.Blocks:
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
-        model_state = gr.State(None)   # /model and /features, fetched again if the API was down at load
-        client_state = gr.State(None)  # the shown client: /clients/{id} and its explanation
+INTRO = ("# Prêt à dépenser — score de crédit d'un client\n"
+         "Cette page montre le **risque de défaut de paiement** estimé pour un client, la **décision "
+         "proposée**, les **raisons** qui l'expliquent, les **données** du client et leur "
+         "**comparaison** avec les autres clients. Elle permet aussi de **simuler** une demande "
+         "modifiée. Commencez par choisir un client.")
 
-        gr.Markdown("# Prêt à dépenser — score de crédit d'un client\n"
-                    "Cette page montre le **risque de défaut de paiement** estimé pour un client, la **décision "
-                    "proposée**, les **raisons** qui l'expliquent, les **données** du client et leur "
-                    "**comparaison** avec les autres clients. Elle permet aussi de **simuler** une demande "
-                    "modifiée. Commencez par choisir un client.")
-        model_info = gr.Markdown("", elem_id="model-info")
-        message = gr.HTML("", elem_id="message")
 
+def row_to_client(table: pd.DataFrame, evt: gr.SelectData):
+    return int(table.iloc[evt.index[0]]["Identifiant"])
+
+
+class Dashboard:
+    """The page: its components, laid out section by section (`build`), and the handlers that fill them from the
+    API, wired to the controls by `_wire`."""
+
+    def __init__(self, api: ScoringApi) -> None:
+        self.api = api
+
+    def build(self) -> gr.Blocks:
+        with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
+            self.model_state = gr.State(None)   # /model and /features, fetched again if the API was down at load
+            self.client_state = gr.State(None)  # the shown client: /clients/{id} and its explanation
+            gr.Markdown(INTRO)
+            self.model_info = gr.Markdown("", elem_id="model-info")
+            self.message = gr.HTML("", elem_id="message")
+            self._search_section()
+            self.client_title = gr.Markdown("## 2. Le client\nAucun client choisi pour l'instant.",
+                                            elem_id="client-title")
+            with gr.Column(visible=False) as self.client_area, gr.Tabs():
+                self._score_tab()
+                self._data_tab()
+                self._compare_tab()
+                self._whatif_tab()
+            self._wire(page)
+        return page
+
+    # ---- layout ----------------------------------------------------------------------------------------
+    def _search_section(self) -> None:
         gr.Markdown("## 1. Trouver un client")
         with gr.Row():
-            client_id = gr.Number(None, label="Identifiant du client (SK_ID_CURR)", precision=0,
-                                  info="Par exemple 100002", elem_id="client-id", scale=2, min_width=220)
-            show = gr.Button("Afficher ce client", variant="primary", elem_id="show-client", scale=1, min_width=180)
+            self.client_id = gr.Number(None, label="Identifiant du client (SK_ID_CURR)", precision=0,
+                                       info="Par exemple 100002", elem_id="client-id", scale=2, min_width=220)
+            self.show = gr.Button("Afficher ce client", variant="primary", elem_id="show-client", scale=1,
+                                  min_width=180)
         with gr.Accordion("… ou chercher dans la liste des clients avec des filtres", open=True):
             with gr.Row():
-                contract = gr.Dropdown(CONTRACT_TYPES, value=ALL, label="Type de contrat", min_width=180)
-                gender = gr.Dropdown(GENDERS, value=ALL, label="Sexe", min_width=140)
-                age = gr.Dropdown([("Tous les âges", ALL)] + [(b[0], b[0]) for b in AGE_BANDS], value=ALL,
-                                  label="Tranche d'âge", min_width=160)
-                income = gr.Dropdown([("Tous les revenus", ALL)] + [(b[0], b[0]) for b in INCOME_BANDS], value=ALL,
-                                     label="Revenu annuel", min_width=200)
-                decision = gr.Dropdown(DECISIONS, value=ALL, label="Décision", min_width=140)
+                self.filters_in = [
+                    gr.Dropdown(CONTRACT_TYPES, value=ALL, label="Type de contrat", min_width=180),
+                    gr.Dropdown(GENDERS, value=ALL, label="Sexe", min_width=140),
+                    gr.Dropdown([("Tous les âges", ALL)] + [(b[0], b[0]) for b in AGE_BANDS], value=ALL,
+                                label="Tranche d'âge", min_width=160),
+                    gr.Dropdown([("Tous les revenus", ALL)] + [(b[0], b[0]) for b in INCOME_BANDS], value=ALL,
+                                label="Revenu annuel", min_width=200),
+                    gr.Dropdown(DECISIONS, value=ALL, label="Décision", min_width=140),
+                ]
             with gr.Row():
-                search = gr.Button("Rechercher les clients", elem_id="search", min_width=180)
-                previous_page = gr.Button("◀ Clients précédents", min_width=180)
-                next_page = gr.Button("Clients suivants ▶", min_width=180)
-            page_offset = gr.State(0)
-            results_summary = gr.Markdown("")
-            results = gr.Dataframe(pd.DataFrame(columns=TABLE_COLUMNS),
-                                   label="Clients trouvés (cliquez sur une ligne pour afficher le client)",
-                                   interactive=False, wrap=True, elem_id="results", max_height=420)
-            pick = gr.Dropdown([], label="Choisir un client de la liste", elem_id="pick", interactive=True)
+                self.search = gr.Button("Rechercher les clients", elem_id="search", min_width=180)
+                self.previous_page = gr.Button("◀ Clients précédents", min_width=180)
+                self.next_page = gr.Button("Clients suivants ▶", min_width=180)
+            self.page_offset = gr.State(0)
+            self.results_summary = gr.Markdown("")
+            self.results = gr.Dataframe(pd.DataFrame(columns=TABLE_COLUMNS),
+                                        label="Clients trouvés (cliquez sur une ligne pour afficher le client)",
+                                        interactive=False, wrap=True, elem_id="results", max_height=420)
+            self.pick = gr.Dropdown([], label="Choisir un client de la liste", elem_id="pick", interactive=True)
 
-        client_title = gr.Markdown("## 2. Le client\nAucun client choisi pour l'instant.", elem_id="client-title")
-        with gr.Column(visible=False) as client_area, gr.Tabs():
-            with gr.Tab("Score et raisons", id="score"):
-                badge = gr.HTML("")
-                sentence = gr.Markdown("", elem_id="score-sentence")
-                score_plot = gr.Plot(label="Graphique : risque estimé et seuil de décision", elem_id="score-plot")
-                score_alt = gr.Markdown("", elem_classes="alt-text")
-                reasons = gr.Markdown("", elem_id="reasons")
-                contrib_plot = gr.Plot(label="Graphique : facteurs qui pèsent sur le score", elem_id="contrib-plot")
-                contrib_alt = gr.Markdown("", elem_classes="alt-text")
-            with gr.Tab("Données du client", id="data"):
-                data = gr.HTML("", elem_id="client-data")
-            with gr.Tab("Comparer", id="compare"):
-                gr.Markdown("Situez ce client parmi un groupe de clients, sur les informations de votre choix : "
-                            "les graphiques se mettent à jour dès qu'un choix change. Ce client est marqué d'une "
-                            "**étoile** et de la mention « ce client ».")
-                group = gr.Radio(GROUPS, value="all", label="Comparer ce client à")
-                traits = gr.CheckboxGroup(TRAITS, value=["contract_type", "age"],
-                                          label="Caractéristiques partagées (pour le dernier choix ci-dessus)")
-                with gr.Row():
-                    feature = gr.Dropdown([], label="Information à comparer (répartition)", elem_id="feature",
-                                          min_width=220)
-                    x_feature = gr.Dropdown([], label="Nuage de points : axe horizontal", elem_id="x-feature",
-                                            min_width=220)
-                    y_feature = gr.Dropdown([], label="Nuage de points : axe vertical", elem_id="y-feature",
-                                            min_width=220)
-                dist_plot = gr.Plot(label="Graphique : répartition dans le groupe", elem_id="dist-plot")
-                dist_alt = gr.Markdown("", elem_classes="alt-text")
-                scatter_plot = gr.Plot(label="Graphique : nuage de points de deux informations",
-                                       elem_id="scatter-plot")
-                scatter_alt = gr.Markdown("", elem_classes="alt-text")
-            with gr.Tab("Et si… ?", id="whatif"):
-                gr.Markdown("**Simulation** : modifiez une ou plusieurs valeurs de la demande puis recalculez le "
-                            "score. Les autres informations du client restent celles de son dossier. Rien n'est "
-                            "enregistré.")
-                with gr.Row():
-                    whatif_inputs = [gr.Number(label=label, precision=0, elem_id=f"whatif-{name.lower()}",
-                                               min_width=200) for name, label in WHATIF_FIELDS]
-                with gr.Row():
-                    simulate = gr.Button("Recalculer le score", variant="primary", elem_id="simulate", min_width=180)
-                    reset = gr.Button("Revenir aux valeurs du dossier", min_width=180)
-                whatif_result = gr.Markdown("", elem_id="whatif-result")
-                whatif_plot = gr.Plot(label="Graphique : score actuel et score simulé", elem_id="whatif-plot",
-                                      visible=False)
-                whatif_alt = gr.Markdown("", elem_classes="alt-text")
+    def _score_tab(self) -> None:
+        with gr.Tab("Score et raisons", id="score"):
+            self.badge = gr.HTML("")
+            self.sentence = gr.Markdown("", elem_id="score-sentence")
+            self.score_plot = gr.Plot(label="Graphique : risque estimé et seuil de décision", elem_id="score-plot")
+            self.score_alt = gr.Markdown("", elem_classes="alt-text")
+            self.reasons = gr.Markdown("", elem_id="reasons")
+            self.contrib_plot = gr.Plot(label="Graphique : facteurs qui pèsent sur le score", elem_id="contrib-plot")
+            self.contrib_alt = gr.Markdown("", elem_classes="alt-text")
 
-        feature_pickers = [feature, x_feature, y_feature]
-        compare_inputs = [client_state, model_state, group, traits, *feature_pickers]
-        compare_outputs = [dist_plot, dist_alt, scatter_plot, scatter_alt]
+    def _data_tab(self) -> None:
+        with gr.Tab("Données du client", id="data"):
+            self.data = gr.HTML("", elem_id="client-data")
 
-        # ---- handlers ------------------------------------------------------------------------------------
-        def ensure_model(state: dict | None) -> dict:
-            if state:
-                return state
-            model, features = api.model(), api.features()
-            return {"model": model, "features": {f["name"]: f for f in features}}
+    def _compare_tab(self) -> None:
+        with gr.Tab("Comparer", id="compare"):
+            gr.Markdown("Situez ce client parmi un groupe de clients, sur les informations de votre choix : "
+                        "les graphiques se mettent à jour dès qu'un choix change. Ce client est marqué d'une "
+                        "**étoile** et de la mention « ce client ».")
+            self.group = gr.Radio(GROUPS, value="all", label="Comparer ce client à")
+            self.traits = gr.CheckboxGroup(TRAITS, value=["contract_type", "age"],
+                                           label="Caractéristiques partagées (pour le dernier choix ci-dessus)")
+            with gr.Row():
+                self.feature_pickers = [
+                    gr.Dropdown([], label="Information à comparer (répartition)", elem_id="feature", min_width=220),
+                    gr.Dropdown([], label="Nuage de points : axe horizontal", elem_id="x-feature", min_width=220),
+                    gr.Dropdown([], label="Nuage de points : axe vertical", elem_id="y-feature", min_width=220),
+                ]
+            dist_plot = gr.Plot(label="Graphique : répartition dans le groupe", elem_id="dist-plot")
+            dist_alt = gr.Markdown("", elem_classes="alt-text")
+            scatter_plot = gr.Plot(label="Graphique : nuage de points de deux informations", elem_id="scatter-plot")
+            scatter_alt = gr.Markdown("", elem_classes="alt-text")
+            self.compare_outputs = [dist_plot, dist_alt, scatter_plot, scatter_alt]
 
-        def picker_updates(state: dict, current: list) -> list:
-            features = state["features"].values()
-            every = [(f["label"], f["name"]) for f in features]
-            numbers = [(f["label"], f["name"]) for f in features if f["kind"] == "number"]
-            updates = []
-            for picker_choices, value, default in zip((every, numbers, numbers), current, DEFAULT_COMPARE):
-                names = [name for _, name in picker_choices]
-                chosen = value if value in names else default if default in names else names[0] if names else None
-                updates.append(gr.update(choices=picker_choices, value=chosen))
-            return updates
+    def _whatif_tab(self) -> None:
+        with gr.Tab("Et si… ?", id="whatif"):
+            gr.Markdown("**Simulation** : modifiez une ou plusieurs valeurs de la demande puis recalculez le "
+                        "score. Les autres informations du client restent celles de son dossier. Rien n'est "
+                        "enregistré.")
+            with gr.Row():
+                self.whatif_inputs = [gr.Number(label=label, precision=0, elem_id=f"whatif-{name.lower()}",
+                                                min_width=200) for name, label in WHATIF_FIELDS]
+            with gr.Row():
+                self.simulate = gr.Button("Recalculer le score", variant="primary", elem_id="simulate",
+                                          min_width=180)
+                self.reset = gr.Button("Revenir aux valeurs du dossier", min_width=180)
+            self.whatif_result = gr.Markdown("", elem_id="whatif-result")
+            self.whatif_plot = gr.Plot(label="Graphique : score actuel et score simulé", elem_id="whatif-plot",
+                                       visible=False)
+            self.whatif_alt = gr.Markdown("", elem_classes="alt-text")
 
-        def on_load():
-            try:
-                state = ensure_model(None)
-            except ApiError as e:
-                return {message: alert(str(e)), model_info: "", model_state: None}
-            return {model_state: state, model_info: model_markdown(state["model"]), message: "",
-                    **dict(zip(feature_pickers, picker_updates(state, [None] * 3)))}
+    # ---- handlers --------------------------------------------------------------------------------------
+    def ensure_model(self, state: dict | None) -> dict:
+        if state:
+            return state
+        model, features = self.api.model(), self.api.features()
+        return {"model": model, "features": {f["name"]: f for f in features}}
 
-        def list_clients(contract_, gender_, age_, income_, decision_, offset):
-            filters = search_filters(contract_, gender_, age_, income_, decision_)
-            answer = api.clients(filters, limit=PAGE_SIZE, offset=offset)
-            found = answer["clients"]
-            total = answer["total"]
-            if not found:
-                summary = "Aucun client ne correspond à ces filtres." if total == 0 else "Plus aucun client à afficher."
-            else:
-                summary = (f"**{total:,}** clients correspondent ; clients {offset + 1} à {offset + len(found)} "
-                           "affichés, par identifiant.").replace(",", "\u202f")
-            choices = [(f"{c['sk_id_curr']} — {decision_words(c['decision'])}, risque {percent(c['probability'])}, "
-                        f"{c['gender'].lower()}, {years(c['age_years'])}" if not is_missing(c["age_years"])
-                        else f"{c['sk_id_curr']} — {decision_words(c['decision'])}", c["sk_id_curr"]) for c in found]
-            return {results: client_table(found), results_summary: summary, page_offset: offset, message: "",
-                    pick: gr.update(choices=choices, value=None)}
+    @staticmethod
+    def picker_updates(state: dict, current: list) -> list:
+        features = state["features"].values()
+        every = [(f["label"], f["name"]) for f in features]
+        numbers = [(f["label"], f["name"]) for f in features if f["kind"] == "number"]
+        updates = []
+        for picker_choices, value, default in zip((every, numbers, numbers), current, DEFAULT_COMPARE):
+            names = [name for _, name in picker_choices]
+            chosen = value if value in names else default if default in names else names[0] if names else None
+            updates.append(gr.update(choices=picker_choices, value=chosen))
+        return updates
 
-        def show_client_details(requested, state, group_, traits_, *pickers):
-            if requested is None or (isinstance(requested, float) and math.isnan(requested)):
-                return {message: alert("Saisissez l'identifiant d'un client (un nombre, par exemple 100002), ou "
-                                       "choisissez-en un dans la liste.")}
-            client_key = int(requested)
-            state = ensure_model(state)
-            client = api.client(client_key)
-            explanation = api.explanation(client_key, EXPLAIN_TOP)
-            probability, threshold = explanation["probability"], explanation["threshold"]
-            verdict = explanation["decision"]
-            fig, alt = score_figure(probability, threshold, verdict)
-            contrib_fig, contrib_text = contributions_figure(explanation["contributions"])
-            shown = {"client": client, "explanation": explanation}
-            out = {
-                message: "", client_state: shown, client_id: client_key, model_state: state,
-                model_info: model_markdown(state["model"]),
-                client_title: f"## 2. Le client {client_key}",
-                badge: decision_badge(verdict),
-                sentence: score_sentence(probability, threshold, verdict, state["model"].get("cost")),
-                score_plot: fig, score_alt: alt, reasons: reasons_markdown(explanation),
-                contrib_plot: contrib_fig, contrib_alt: contrib_text, data: client_sheet_html(client),
-                whatif_result: "", whatif_plot: gr.update(value=None, visible=False), whatif_alt: "",
-                client_area: gr.update(visible=True),
-                **{box: client["values"].get(name) for box, (name, _) in zip(whatif_inputs, WHATIF_FIELDS)},
-            }
-            updates = picker_updates(state, list(pickers))
-            out.update(zip(feature_pickers, updates))
-            chosen = [u["value"] for u in updates]
-            out.update(zip(compare_outputs, comparison(shown, state, group_, traits_, *chosen)))
-            return out
+    def on_load(self):
+        try:
+            state = self.ensure_model(None)
+        except ApiError as e:
+            return {self.message: alert(str(e)), self.model_info: "", self.model_state: None}
+        return {self.model_state: state, self.model_info: model_markdown(state["model"]), self.message: "",
+                **dict(zip(self.feature_pickers, self.picker_updates(state, [None] * 3)))}
 
-        def comparison(shown, state, group_, traits_, feature_, x_, y_):
-            client, explanation = shown["client"], shown["explanation"]
-            filters, ids, group_words = comparison_group(api, client, explanation["decision"], group_, traits_)
-            features = state["features"]
-            values = client["values"]
-            population = api.population(feature_, filters, ids, bins=12 if ids else 30)
-            threshold = explanation["threshold"] if feature_ == "PROBABILITY" else None
-            dist_fig, dist_text = distribution_figure(population, values.get(feature_), group_words, threshold)
-            points = api.points(x_, y_, filters, ids, n=SCATTER_POINTS)
-            scatter_fig, scatter_text = scatter_figure(points, values.get(x_), values.get(y_),
-                                                       (features[x_].get("unit"), features[y_].get("unit")),
-                                                       group_words)
-            return dist_fig, dist_text, scatter_fig, scatter_text
+    def list_clients(self, contract_, gender_, age_, income_, decision_, offset):
+        filters = search_filters(contract_, gender_, age_, income_, decision_)
+        answer = self.api.clients(filters, limit=PAGE_SIZE, offset=offset)
+        found = answer["clients"]
+        total = answer["total"]
+        if not found:
+            summary = "Aucun client ne correspond à ces filtres." if total == 0 else "Plus aucun client à afficher."
+        else:
+            summary = (f"**{total:,}** clients correspondent ; clients {offset + 1} à {offset + len(found)} "
+                       "affichés, par identifiant.").replace(",", "\u202f")
+        choices = [(f"{c['sk_id_curr']} — {decision_words(c['decision'])}, risque {percent(c['probability'])}, "
+                    f"{c['gender'].lower()}, {years(c['age_years'])}" if not is_missing(c["age_years"])
+                    else f"{c['sk_id_curr']} — {decision_words(c['decision'])}", c["sk_id_curr"]) for c in found]
+        return {self.results: client_table(found), self.results_summary: summary, self.page_offset: offset,
+                self.message: "", self.pick: gr.update(choices=choices, value=None)}
 
-        def update_comparison(shown, state, group_, traits_, feature_, x_, y_):
-            if not shown:
-                return {message: alert("Choisissez d'abord un client, puis comparez-le.")}
-            state = ensure_model(state)
-            return {message: "", model_state: state,
-                    **dict(zip(compare_outputs, comparison(shown, state, group_, traits_, feature_, x_, y_)))}
+    def show_client_details(self, requested, state, group_, traits_, *pickers):
+        if requested is None or (isinstance(requested, float) and math.isnan(requested)):
+            return {self.message: alert("Saisissez l'identifiant d'un client (un nombre, par exemple 100002), ou "
+                                        "choisissez-en un dans la liste.")}
+        client_key = int(requested)
+        state = self.ensure_model(state)
+        client = self.api.client(client_key)
+        explanation = self.api.explanation(client_key, EXPLAIN_TOP)
+        shown = {"client": client, "explanation": explanation}
+        out = {
+            self.message: "", self.client_state: shown, self.client_id: client_key, self.model_state: state,
+            self.model_info: model_markdown(state["model"]), self.client_title: f"## 2. Le client {client_key}",
+            **self._score_outputs(explanation, state["model"].get("cost")), self.data: client_sheet_html(client),
+            self.whatif_result: "", self.whatif_plot: gr.update(value=None, visible=False), self.whatif_alt: "",
+            self.client_area: gr.update(visible=True),
+            **{box: client["values"].get(name) for box, (name, _) in zip(self.whatif_inputs, WHATIF_FIELDS)},
+        }
+        updates = self.picker_updates(state, list(pickers))
+        out.update(zip(self.feature_pickers, updates))
+        chosen = [u["value"] for u in updates]
+        out.update(zip(self.compare_outputs, self.comparison(shown, state, group_, traits_, *chosen)))
+        return out
 
-        def simulate_score(shown, *amounts):
-            if not shown:
-                return {message: alert("Choisissez d'abord un client, puis modifiez ses valeurs.")}
-            client, explanation = shown["client"], shown["explanation"]
-            changed = changed_fields(client["values"], amounts)
-            answer = api.predict({"SK_ID_CURR": client["sk_id_curr"], **changed})
-            before, after = explanation["probability"], answer["probability"]
-            fig, alt = whatif_figure(before, after, answer["threshold"])
-            labels = dict(WHATIF_FIELDS)
-            what = ("Avec " + " ; ".join(f"{labels[name].split(' (')[0].lower()} : {euros(amount)}"
-                                         for name, amount in changed.items())
-                    if changed else "Avec les valeurs du dossier")
-            verb = "resterait" if answer["decision"] == explanation["decision"] else "deviendrait"
-            move = (f"resterait à **{percent(after)}**" if percent(before) == percent(after)
-                    else f"passerait de **{percent(before)}** à **{percent(after)}**")
-            text = (f"{what}, le risque estimé {move} (seuil {percent(answer['threshold'])}) : la décision {verb} "
-                    f"**{decision_words(answer['decision'])}**.")
-            return {message: "", whatif_result: text, whatif_plot: gr.update(value=fig, visible=True), whatif_alt: alt}
+    def _score_outputs(self, explanation: dict, cost: dict | None) -> dict:
+        """The score tab of an explanation: badge, sentence, gauge, reasons and contributions."""
+        probability, threshold = explanation["probability"], explanation["threshold"]
+        verdict = explanation["decision"]
+        fig, alt = score_figure(probability, threshold, verdict)
+        contrib_fig, contrib_text = contributions_figure(explanation["contributions"])
+        return {self.badge: decision_badge(verdict), self.sentence: score_sentence(probability, threshold, verdict,
+                                                                                    cost),
+                self.score_plot: fig, self.score_alt: alt, self.reasons: reasons_markdown(explanation),
+                self.contrib_plot: contrib_fig, self.contrib_alt: contrib_text}
 
-        def reset_amounts(shown):
-            if not shown:
-                return [None] * len(WHATIF_FIELDS)
-            return [shown["client"]["values"].get(name) for name, _ in WHATIF_FIELDS]
+    def comparison(self, shown, state, group_, traits_, feature_, x_, y_):
+        client, explanation = shown["client"], shown["explanation"]
+        filters, group_words = comparison_group(self.api, client, explanation["decision"], group_, traits_)
+        features = state["features"]
+        values = client["values"]
+        population = self.api.population(feature_, filters, bins=12 if filters.ids else 30)
+        threshold = explanation["threshold"] if feature_ == "PROBABILITY" else None
+        dist_fig, dist_text = distribution_figure(population, values.get(feature_), group_words, threshold)
+        points = self.api.points(x_, y_, filters, n=SCATTER_POINTS)
+        scatter_fig, scatter_text = scatter_figure(points, values.get(x_), values.get(y_),
+                                                   (features[x_].get("unit"), features[y_].get("unit")), group_words)
+        return dist_fig, dist_text, scatter_fig, scatter_text
 
-        def row_to_client(table: pd.DataFrame, evt: gr.SelectData):
-            return int(table.iloc[evt.index[0]]["Identifiant"])
+    def update_comparison(self, shown, state, group_, traits_, feature_, x_, y_):
+        if not shown:
+            return {self.message: alert("Choisissez d'abord un client, puis comparez-le.")}
+        state = self.ensure_model(state)
+        return {self.message: "", self.model_state: state,
+                **dict(zip(self.compare_outputs, self.comparison(shown, state, group_, traits_, feature_, x_, y_)))}
 
-        # ---- wiring --------------------------------------------------------------------------------------
-        everything = [message, model_info, model_state, client_state, client_id, client_title, client_area, badge,
-                      sentence,
-                      score_plot, score_alt, reasons, contrib_plot, contrib_alt, data, whatif_result, whatif_plot,
-                      whatif_alt, *whatif_inputs, *feature_pickers, *compare_outputs]
-        show_inputs = [client_id, model_state, group, traits, *feature_pickers]
-        page.load(safe(on_load, message), outputs=[message, model_info, model_state, *feature_pickers])
-        filters_in = [contract, gender, age, income, decision]
-        listing = [results, results_summary, page_offset, message, pick]
-        search.click(safe(lambda *a: list_clients(*a, 0), message), inputs=filters_in, outputs=listing)
-        next_page.click(safe(lambda *a: list_clients(*a[:-1], a[-1] + PAGE_SIZE), message),
-                        inputs=[*filters_in, page_offset], outputs=listing)
-        previous_page.click(safe(lambda *a: list_clients(*a[:-1], max(0, a[-1] - PAGE_SIZE)), message),
-                            inputs=[*filters_in, page_offset], outputs=listing)
-        show_handler = safe(show_client_details, message)
-        show.click(show_handler, inputs=show_inputs, outputs=everything)
-        client_id.submit(show_handler, inputs=show_inputs, outputs=everything)
-        pick.input(show_handler, inputs=[pick, model_state, group, traits, *feature_pickers], outputs=everything)
-        results.select(row_to_client, inputs=results, outputs=client_id).then(
+    def simulate_score(self, shown, *amounts):
+        if not shown:
+            return {self.message: alert("Choisissez d'abord un client, puis modifiez ses valeurs.")}
+        client, explanation = shown["client"], shown["explanation"]
+        changed = changed_fields(client["values"], amounts)
+        answer = self.api.predict({"SK_ID_CURR": client["sk_id_curr"], **changed})
+        fig, alt = whatif_figure(explanation["probability"], answer["probability"], answer["threshold"])
+        return {self.message: "", self.whatif_result: whatif_sentence(explanation, answer, changed),
+                self.whatif_plot: gr.update(value=fig, visible=True), self.whatif_alt: alt}
+
+    @staticmethod
+    def reset_amounts(shown):
+        if not shown:
+            return [None] * len(WHATIF_FIELDS)
+        return [shown["client"]["values"].get(name) for name, _ in WHATIF_FIELDS]
+
+    # ---- wiring ----------------------------------------------------------------------------------------
+    def _wire(self, page: gr.Blocks) -> None:
+        message, pickers = self.message, self.feature_pickers
+        everything = [message, self.model_info, self.model_state, self.client_state, self.client_id,
+                      self.client_title, self.client_area, self.badge, self.sentence, self.score_plot,
+                      self.score_alt, self.reasons, self.contrib_plot, self.contrib_alt, self.data,
+                      self.whatif_result, self.whatif_plot, self.whatif_alt, *self.whatif_inputs, *pickers,
+                      *self.compare_outputs]
+        choices = [self.group, self.traits, *pickers]
+        show_inputs = [self.client_id, self.model_state, *choices]
+        page.load(safe(self.on_load, message), outputs=[message, self.model_info, self.model_state, *pickers])
+        listing = [self.results, self.results_summary, self.page_offset, message, self.pick]
+        paged = [*self.filters_in, self.page_offset]
+        self.search.click(safe(lambda *a: self.list_clients(*a, 0), message), inputs=self.filters_in,
+                          outputs=listing)
+        self.next_page.click(safe(lambda *a: self.list_clients(*a[:-1], a[-1] + PAGE_SIZE), message),
+                             inputs=paged, outputs=listing)
+        self.previous_page.click(safe(lambda *a: self.list_clients(*a[:-1], max(0, a[-1] - PAGE_SIZE)), message),
+                                 inputs=paged, outputs=listing)
+        show_handler = safe(self.show_client_details, message)
+        self.show.click(show_handler, inputs=show_inputs, outputs=everything)
+        self.client_id.submit(show_handler, inputs=show_inputs, outputs=everything)
+        self.pick.input(show_handler, inputs=[self.pick, self.model_state, *choices], outputs=everything)
+        self.results.select(row_to_client, inputs=self.results, outputs=self.client_id).then(
             show_handler, inputs=show_inputs, outputs=everything)
-        for control in (group, traits, *feature_pickers):
-            control.input(safe(update_comparison, message), inputs=compare_inputs,
-                          outputs=[message, model_state, *compare_outputs])
-        simulate.click(safe(simulate_score, message), inputs=[client_state, *whatif_inputs],
-                       outputs=[message, whatif_result, whatif_plot, whatif_alt])
-        reset.click(reset_amounts, inputs=client_state, outputs=whatif_inputs)
-    return page
+        for control in choices:
+            control.input(safe(self.update_comparison, message),
+                          inputs=[self.client_state, self.model_state, *choices],
+                          outputs=[message, self.model_state, *self.compare_outputs])
+        self.simulate.click(safe(self.simulate_score, message), inputs=[self.client_state, *self.whatif_inputs],
+                            outputs=[message, self.whatif_result, self.whatif_plot, self.whatif_alt])
+        self.reset.click(self.reset_amounts, inputs=self.client_state, outputs=self.whatif_inputs)
+
+
+def build_page(api: ScoringApi) -> gr.Blocks:
+    return Dashboard(api).build()
 
 
 def safe(handler: Callable, message: gr.HTML) -> Callable:

@@ -82,7 +82,8 @@ def axis_format(unit: str | None) -> dict:
 def _layout(fig: go.Figure, title: str, height: int = 360, **more) -> go.Figure:
     fig.update_layout(title=dict(text=wrap(title, 60), x=0, xanchor="left", font=dict(size=16)), height=height,
                       font=FONT, separators=f",{NARROW_NBSP}", paper_bgcolor="white", plot_bgcolor="white",
-                      margin=dict(l=10, r=20, t=60 + 20 * wrap(title, 60).count("<br>"), b=50), hoverlabel=dict(font=dict(size=14)), **more)
+                      margin=dict(l=10, r=20, t=60 + 20 * wrap(title, 60).count("<br>"), b=50),
+                      hoverlabel=dict(font=dict(size=14)), **more)
     fig.update_xaxes(showline=True, linecolor=INK, gridcolor="#E5E7EB", automargin=True)
     fig.update_yaxes(gridcolor="#E5E7EB", automargin=True)
     return fig

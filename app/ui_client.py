@@ -8,10 +8,11 @@ server side of the page.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from app.filters import Filters
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = 10.0  # seconds; a relationship manager waits that long at most before being told
@@ -19,22 +20,6 @@ DEFAULT_TIMEOUT = 10.0  # seconds; a relationship manager waits that long at mos
 
 class ApiError(Exception):
     """A failed call, already worded for the relationship manager (French, no technical trace)."""
-
-
-@dataclass(frozen=True)
-class ClientFilters:
-    """The narrowing a user chose; None means "all". Values are those the API's /clients route accepts."""
-
-    contract_type: str | None = None
-    gender: str | None = None
-    age_min: float | None = None
-    age_max: float | None = None
-    income_min: float | None = None
-    income_max: float | None = None
-    decision: str | None = None
-
-    def query(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 class ScoringApi:
@@ -82,7 +67,7 @@ class ScoringApi:
     def features(self) -> list[dict]:
         return self._call("GET", "/features")
 
-    def clients(self, filters: ClientFilters, limit: int = 50, offset: int = 0) -> dict:
+    def clients(self, filters: Filters, limit: int = 50, offset: int = 0) -> dict:
         return self._call("GET", "/clients", params={**filters.query(), "limit": limit, "offset": offset})
 
     def client(self, client_id: int) -> dict:
@@ -94,20 +79,14 @@ class ScoringApi:
     def similar(self, client_id: int, k: int) -> dict:
         return self._call("GET", f"/clients/{client_id}/similar", params={"k": k})
 
-    def population(self, feature: str, filters: ClientFilters, ids: list[int] | None = None, bins: int = 30) -> dict:
-        return self._call("GET", "/population", params={"feature": feature, "bins": bins, **filters.query(),
-                                                          **_ids(ids)})
+    def population(self, feature: str, filters: Filters, bins: int = 30) -> dict:
+        return self._call("GET", "/population", params={"feature": feature, "bins": bins, **filters.query()})
 
-    def points(self, x: str, y: str, filters: ClientFilters, ids: list[int] | None = None, n: int = 500) -> dict:
-        return self._call("GET", "/population/points", params={"x": x, "y": y, "n": n, **filters.query(),
-                                                                 **_ids(ids)})
+    def points(self, x: str, y: str, filters: Filters, n: int = 500) -> dict:
+        return self._call("GET", "/population/points", params={"x": x, "y": y, "n": n, **filters.query()})
 
     def predict(self, application: dict) -> dict:
         return self._call("POST", "/predict", json=application)
-
-
-def _ids(ids: list[int] | None) -> dict[str, str]:
-    return {"ids": ",".join(str(i) for i in ids)} if ids is not None else {}
 
 
 def _failure_sentence(response: httpx.Response) -> str:

@@ -35,8 +35,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.service import ScoringService  # noqa: E402
-from credit_scoring.events import create_store, read_events  # noqa: E402
+from app.service import ScoringService
+from credit_scoring.events import create_store, read_events
 
 API_KEY = "benchmark-key"
 DRAIN = 3  # seconds after each load window for the requests in flight to finish
@@ -108,12 +108,13 @@ def in_process_ms(service: ScoringService, applications: list[dict], ids: list[i
     """Median time of one /predict scoring and one explanation, in this process, one row at a time."""
     predict, explain = [], []
     for application, client_id in zip(applications, ids, strict=True):
-        merged = service.merged_application({k: v for k, v in application.items() if k != "SK_ID_CURR"}, client_id)
+        fields = {k: v for k, v in application.items() if k != "SK_ID_CURR"}
+        merged = service.scoring.merged_application(fields, client_id)
         started = time.perf_counter()
-        service.probabilities([merged], [client_id])
+        service.scoring.probabilities([merged], [client_id])
         predict.append(time.perf_counter() - started)
         started = time.perf_counter()
-        service.explanation(service.merged_application({}, client_id), client_id, 10)
+        service.scoring.explanations([service.scoring.merged_application({}, client_id)], [client_id], 10)
         explain.append(time.perf_counter() - started)
     return statistics.median(predict) * 1e3, statistics.median(explain) * 1e3
 
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     data_dir = os.environ.get("DATA_DIR", str(REPO / "data"))
     service = ScoringService.load(model_dir, explain_dir, data_dir)
     ids = [int(i) for i in service.table.index.to_series().sample(args.rows, random_state=0)]
-    applications = [{**service.stored_application(i), "SK_ID_CURR": i} for i in ids]
+    applications = [{**service.scoring.stored_application(i), "SK_ID_CURR": i} for i in ids]
     predict_ms, explain_ms = in_process_ms(service, applications[:200], ids[:200])
     del service
 

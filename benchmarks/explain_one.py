@@ -3,9 +3,9 @@
     python benchmarks/explain_one.py [--model-dir models/champion] [--explain-dir models/explain]
                                      [--features data/features/train.parquet] [--clients 200]
 
-The feature rows are computed beforehand (one-row frames, as `credit_scoring.features.client_features`
-returns them): what is timed is `local_explanation` on the champion, then the reason codes when the explain
-stage's export is there, each call on another client. Target on the 2-core reference machine: median
+The feature rows are computed beforehand (one-row frames, as the API computes them: `application_features` and
+the featurize stage's history aggregates): what is timed is `local_explanation` on the champion, then the reason
+codes when the explain stage's export is there, each call on another client. Target on the 2-core reference machine: median
 <= 20 ms; the exit status is 1 when it is missed.
 """
 
@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+import numpy as np
+import pyarrow.parquet as pq
 
-from credit_scoring.bundle import load_bundle  # noqa: E402
-from credit_scoring.explain import load_explain_config, local_explanation  # noqa: E402
+from credit_scoring.bundle import load_bundle
+from credit_scoring.explain import load_explain_config, local_explanation
 
 TARGET_MEDIAN_MS = 20.0
 

@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from credit_scoring import features as F  # noqa: E402
-from credit_scoring.schema import HISTORY_TABLES, SENTINEL_COLUMNS, SENTINEL_DAYS  # noqa: E402
+from credit_scoring import features as F
+from credit_scoring.schema import HISTORY_TABLES, SENTINEL_COLUMNS, SENTINEL_DAYS
 
 TARGETS = {"seconds": 120.0, "peak_rss_gb": 8.0, "speedup": 3.0}
 

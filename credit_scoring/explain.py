@@ -9,7 +9,7 @@ whose sigmoid is the probability the bundle serves.
 
 Reason codes turn the largest positive contributions into short French sentences (`credit_scoring.labels`).
 The explain stage exports what they need beside the champion, in ``models/explain/``; the API loads it with
-`load_explain_config` and calls `local_explanation` then `ExplainConfig.reasons`.
+`load_explain_config` and calls `local_explanations` then `ExplainConfig.reasons`.
 """
 
 from __future__ import annotations
@@ -119,23 +119,27 @@ class LocalExplanation:
         return 1.0 / (1.0 + math.exp(-self.raw_score))
 
 
-def local_explanation(bundle: Bundle, features_row: pd.DataFrame | pd.Series | Mapping) -> LocalExplanation:
-    """The explanation of one client, from its feature vector (a one-row frame, a Series or a mapping).
+def local_explanations(bundle: Bundle, matrix: np.ndarray) -> list[LocalExplanation]:
+    """The explanations of feature rows already in the model's order, as float32 (one pass of the trees for all).
 
-    The raw score is the sum of the contributions and the base value, so it is exactly what the model adds
+    Each raw score is the sum of the contributions and the base value, so it is exactly what the model adds
     up; its sigmoid equals `bundle.probability` of the same row (up to float rounding).
     """
+    contributions, base = tree_contributions(bundle)(matrix)
+    names = pd.Index(bundle.features, dtype=object)  # plain strings: Arrow-backed ones are slow to iterate
+    return [LocalExplanation(
+        values=pd.Series(matrix[i].astype("float64"), index=names),
+        contributions=pd.Series(contributions[i], index=names),
+        base_value=float(base[i]),
+        raw_score=float(contributions[i].sum() + base[i]),
+    ) for i in range(len(matrix))]
+
+
+def local_explanation(bundle: Bundle, features_row: pd.DataFrame | pd.Series | Mapping) -> LocalExplanation:
+    """The explanation of one client, from its feature vector (a one-row frame, a Series or a mapping)."""
     if isinstance(features_row, pd.DataFrame) and len(features_row) != 1:
         raise ValueError(f"local_explanation takes one client, got {len(features_row)} rows")
-    row = _matrix(bundle, features_row)
-    contributions, base = tree_contributions(bundle)(row)
-    names = pd.Index(bundle.features, dtype=object)  # plain strings: Arrow-backed ones are slow to iterate
-    return LocalExplanation(
-        values=pd.Series(row[0].astype("float64"), index=names),
-        contributions=pd.Series(contributions[0], index=names),
-        base_value=float(base[0]),
-        raw_score=float(contributions[0].sum() + base[0]),
-    )
+    return local_explanations(bundle, _matrix(bundle, features_row))[0]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 One code path for every use: the application table goes through the pure pandas function
 `application_features`, the six history tables through DuckDB SQL generated from the compact specs in
 `SOURCES` (`connect`, `build_history`, `aggregates`), and `assemble` joins both. The batch stage runs it on
-the full prepared tables; `client_features` runs the very same functions on one client's rows, so a served
-client gets exactly its training-time vector.
+the full prepared tables. The API runs the same `application_features` on the fields a request sends (through
+`application_frame`) and takes the history half from the stage's aggregates, or from `history_features` over the
+bank database's history tables, so a served client gets exactly its training-time vector.
 
 Choices that keep the feature matrix safe and stable:
 - the columns never depend on the data seen: one-hot columns come from the schema's fixed category lists
@@ -453,14 +454,8 @@ SOURCES: tuple[Source, ...] = (
             Block("INSTAL", INSTALMENT_NUMERIC),
             Block(
                 "INSTAL_L365",
-                {
-                    "DPD": ("max", "mean"),
-                    "DBD": ("mean",),
-                    "LATE": ("mean",),
-                    "PAYMENT_PERC": ("mean",),
-                    "PAYMENT_DIFF": ("mean", "sum"),
-                    "AMT_PAYMENT": ("sum",),
-                },
+                {"DPD": ("max", "mean"), "DBD": ("mean",), "LATE": ("mean",), "PAYMENT_PERC": ("mean",),
+                 "PAYMENT_DIFF": ("mean", "sum"), "AMT_PAYMENT": ("sum",)},
                 where=Where("DAYS_INSTALMENT", ">=", -365),
             ),
         ),
@@ -478,13 +473,8 @@ SOURCES: tuple[Source, ...] = (
             Block("CC", CREDIT_CARD_NUMERIC, categories=("NAME_CONTRACT_STATUS",)),
             Block(
                 "CC_L12",
-                {
-                    "UTILISATION": ("max", "mean"),
-                    "AMT_BALANCE": ("mean",),
-                    "AMT_DRAWINGS_CURRENT": ("mean", "sum"),
-                    "SK_DPD": ("max",),
-                    "LATE": ("mean",),
-                },
+                {"UTILISATION": ("max", "mean"), "AMT_BALANCE": ("mean",), "AMT_DRAWINGS_CURRENT": ("mean", "sum"),
+                 "SK_DPD": ("max",), "LATE": ("mean",)},
                 where=Where("MONTHS_BALANCE", ">=", -12),
             ),
         ),
@@ -703,18 +693,3 @@ def history_features(history: Mapping[str, TableInput]) -> pd.DataFrame:
         aggregated = aggregates(con)
     clients = pd.Index(sorted(set().union(*(a.index for a in aggregated.values()))), name=KEY)
     return pd.concat([_aligned(aggregated[s.name], list(s.flags), clients) for s in CLIENT_SOURCES], axis=1)
-
-
-def client_features(
-    application: Mapping | pd.DataFrame, history: Mapping[str, pd.DataFrame | list | None]
-) -> pd.DataFrame:
-    """The feature vector of one client (one row, columns as `feature_columns()`), from its application
-    and its rows of each history table, through exactly the functions the batch stage runs."""
-    app = pd.DataFrame([application]) if isinstance(application, Mapping) else application
-    if len(app) != 1:
-        raise ValueError(f"client_features takes one application row, got {len(app)}")
-    frames = {name: pd.DataFrame(rows) if isinstance(rows, list) else rows for name, rows in history.items()}
-    with connect(frames) as con:
-        build_history(con)
-        aggregated = aggregates(con)
-    return assemble(app, aggregated)

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from litestar.testing import TestClient
 
-from app.api import Settings, create_app, parse_rate_limit
+from app.api import create_app
 from app.schemas import Application, bounds
 from app.service import ScoringService
+from app.settings import Settings, parse_rate_limit
 from credit_scoring.bundle import load_bundle
 from credit_scoring.events import create_store, read_events
 from credit_scoring.schema import table
@@ -73,6 +74,23 @@ def test_openapi_3_1_is_served_at_schema_with_examples(client):
     assert spec["components"]["securitySchemes"]["apiKey"]["name"] == "X-API-Key"
 
 
+FILTERS = ["contract_type", "gender", "age_min", "age_max", "income_min", "income_max", "decision"]
+
+
+def test_the_filter_dependency_and_the_key_show_in_the_openapi_document(client):
+    paths = client.get("/schema/openapi.json").json()["paths"]
+
+    def names(path: str) -> list[str]:
+        return [p["name"] for p in paths[path]["get"].get("parameters", [])]
+
+    assert names("/clients") == [*FILTERS, "limit", "offset"]
+    assert names("/population") == ["feature", *FILTERS, "ids", "bins"]
+    assert names("/population/points") == ["x", "y", *FILTERS, "ids", "n"]
+    personal = [(path, method) for path, item in paths.items() for method, operation in item.items()
+                if operation.get("security") == [{"apiKey": []}]]
+    assert sorted(path for path, _ in personal) == sorted(p for p in paths if p.startswith(("/clients", "/population")))
+
+
 def test_a_known_client_scores_as_the_batch_features_of_the_featurize_stage(client, explained_project, known):
     p = explained_project
     bundle = load_bundle(p / "models" / "champion")
@@ -88,7 +106,7 @@ def test_a_known_client_scores_as_the_batch_features_of_the_featurize_stage(clie
 
 def test_fields_left_out_keep_the_client_s_values_and_sent_fields_change_the_score(client, service, known):
     client_id = known[0]
-    stored = service.stored_application(client_id)
+    stored = service.scoring.stored_application(client_id)
     same = client.post("/predict", json={"SK_ID_CURR": client_id, "AMT_CREDIT": stored["AMT_CREDIT"]}).json()
     base = client.post("/predict", json={"SK_ID_CURR": client_id}).json()
     assert same["probability"] == pytest.approx(base["probability"], abs=1e-12)
@@ -255,7 +273,7 @@ def test_the_client_score_is_the_predict_score(client, known):
 def test_the_explanation_adds_up_and_gives_reasons_in_french(client, service, known):
     for client_id in known:
         body = client.get(f"/clients/{client_id}/explanation", headers=KEY, params={"top": 30}).json()
-        assert body["probability"] == pytest.approx(service.score(client_id), abs=1e-6)
+        assert body["probability"] == pytest.approx(float(service.table.loc[client_id, "PROBABILITY"]), abs=1e-6)
         sizes = [abs(c["contribution"]) for c in body["contributions"]]
         assert sizes == sorted(sizes, reverse=True) and len(sizes) == 30
         for reason in body["reasons"]:

@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 
 from app.spaces.build_space import ROOT, SERVICES, app_port, build_space, entry_module, read_dockerfile
 from app.spaces.build_space import main as build_space_main
+from app.spaces.push_space import main as push_space_main
 from app.spaces.push_space import parse_variables, secret_values
 
 # The service contract (design brief §2): module and default port of each service
@@ -64,7 +65,7 @@ def fake_artifacts(root: Path) -> Path:
 
 def front_matter(readme: Path) -> dict:
     text = readme.read_text(encoding="utf-8")
-    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    match = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
     assert match, "README.md must open with YAML front matter"
     return yaml.safe_load(match.group(1))
 
@@ -110,6 +111,15 @@ def test_space_build_names_the_missing_artifacts_and_refuses_a_used_folder(tmp_p
         build_space("ui", used)
     with pytest.raises(ValueError, match="unknown service"):
         build_space("worker", tmp_path / "other")
+    assert build_space_main(["ui", str(tmp_path / "ui")]) == 0
+    assert capsys.readouterr().out == f"Space folder of the ui service written to {tmp_path / 'ui'}\n"
+
+
+def test_push_command_says_what_is_wrong_in_one_line_before_any_call_to_the_hub(tmp_path, capsys):
+    assert push_space_main(["push", str(tmp_path), "--space-id", "owner/name", "--variable", "API_URL"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == "push_space: variable 'API_URL' is not NAME=VALUE with both parts set\n"
+    assert captured.out == ""
 
 
 def test_push_reads_secrets_from_the_environment_and_checks_variables():

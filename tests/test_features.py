@@ -324,31 +324,38 @@ def test_missing_history_stays_missing_and_flags_are_zero():
 # --- one code path -----------------------------------------------------------------------------------
 
 
-def test_single_client_vector_equals_the_batch_row_exactly():
+def test_served_application_part_equals_the_batch_row_exactly():
+    """Serving recomputes the application features from the fields a request sends (JSON values: None for
+    missing) through `application_frame`; every value must be the batch stage's."""
     app, history = linked_sample()
     full = batch(app, history, keep=("TARGET",))
     assert list(full.columns) == ["TARGET", *F.feature_columns()]
     assert full["HAS_BUREAU"].between(0.05, 0.95).mean() == 0  # flags are 0/1
     assert 0 < full["HAS_BUREAU"].mean() < 1 and 0 < full["HAS_CREDIT_CARD"].mean() < 1
     rng = np.random.default_rng(1)
-    for client in rng.choice(app["SK_ID_CURR"].to_numpy(), 12, replace=False):
-        application, rows = one_client(app, history, client)
-        vector = F.client_features(application, rows)
-        assert list(vector.columns) == F.feature_columns() and vector.index.tolist() == [client]
-        expected = full.loc[[client], F.feature_columns()].to_numpy()
-        assert np.array_equal(vector.to_numpy(), expected, equal_nan=True), client
+    clients = rng.choice(app["SK_ID_CURR"].to_numpy(), 12, replace=False)
+    records = [{k: (None if pd.isna(v) else v) for k, v in one_client(app, history, c)[0].items()} for c in clients]
+    served = F.application_features(F.application_frame(records))
+    assert list(served.columns) == F.application_feature_names()
+    expected = full.loc[clients, F.application_feature_names()].to_numpy()
+    assert np.array_equal(served.to_numpy(), expected, equal_nan=True)
 
 
-def test_single_client_accepts_api_style_records():
+def test_one_client_s_history_rows_alone_give_its_batch_history_values():
+    """The history half depends on a client's own rows only (what serving from the bank database relies on)."""
     app, history = linked_sample()
+    full = batch(app, history)
     client = int(history["bureau"]["SK_ID_CURR"].iloc[0])
-    application, rows = one_client(app, history, client)
-    application = {k: (None if pd.isna(v) else v) for k, v in application.items()}
-    records = {name: frame.astype(object).where(frame.notna(), None).to_dict("records") for name, frame in rows.items()}
-    records["credit_card_balance"] = []
-    frames = {**rows, "credit_card_balance": None}
-    from_records = F.client_features(application, records)
-    assert np.array_equal(from_records.to_numpy(), F.client_features(application, frames).to_numpy(), equal_nan=True)
+    _, rows = one_client(app, history, client)
+    rows["credit_card_balance"] = rows["credit_card_balance"].iloc[:0]  # no rows in a table: that flag is 0
+    alone = F.history_features(rows)
+    assert alone.index.tolist() == [client] and list(alone.columns) == F.history_feature_names()
+    expected = full.loc[[client], F.history_feature_names()]
+    cards = [c for c in F.history_feature_names() if c.startswith("CC_")]
+    assert cards and full.loc[client, "HAS_CREDIT_CARD"] in (0.0, 1.0)
+    expected.loc[:, cards] = np.nan
+    expected.loc[:, "HAS_CREDIT_CARD"] = 0.0
+    assert np.array_equal(alone.to_numpy(), expected.to_numpy(), equal_nan=True)
 
 
 def test_pandas_reference_computes_the_same_aggregates():

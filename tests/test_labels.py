@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from credit_scoring.features import feature_columns
+from credit_scoring.features import application_feature_names, feature_columns
 from credit_scoring.labels import (
     MISSING,
     NO_HISTORY,
     UNITS,
+    WORDS_FILE,
     FeatureLabel,
     feature_labels,
     labels_from_dict,
     value_label,
 )
+from credit_scoring.schema import HISTORY_TABLES, table
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 LABELS = feature_labels()
@@ -136,3 +139,21 @@ def test_labels_survive_their_json_export():
     assert "name" not in exported["AMT_CREDIT"] and "missing" not in exported["AMT_CREDIT"]
     assert exported["INSTAL_DPD_MEAN"]["missing"] == NO_HISTORY
     assert isinstance(labels_from_dict(exported)["AMT_CREDIT"], FeatureLabel)
+
+
+def test_the_words_file_names_each_known_column_once_and_only_known_columns():
+    """labels_fr.json is the hand-written vocabulary: a key written twice would silently drop one translation,
+    and a column the schema no longer has would be dead words."""
+    def no_duplicate(pairs):
+        keys = [k for k, _ in pairs]
+        assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+        return dict(pairs)
+
+    words = json.loads(WORDS_FILE.read_text(encoding="utf-8"), object_pairs_hook=no_duplicate)
+    application = set(table("application_train").column_names) | set(application_feature_names())
+    assert set(words["application_numeric"]) <= application
+    assert set(words["application_categories"]) <= set(table("application_train").column_names)
+    assert set(words["history_columns"]) <= set(HISTORY_TABLES)
+    values = [v for theme in words["category_values"].values() for v in theme]
+    assert len(values) == len(set(values))
+    assert all(isinstance(v, list) and len(v) in (2, 3) for v in words["application_numeric"].values())

@@ -16,9 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.filters import Filters
 from app.ui import TITLE
 from app.ui_charts import percent
-from app.ui_client import ApiError, ClientFilters, ScoringApi
+from app.ui_client import ApiError, ScoringApi
 from tests.conftest import free_port, missing, start_service, stop_service
 
 pytestmark = pytest.mark.slow
@@ -153,7 +154,7 @@ def test_a_relationship_manager_finds_a_refused_client_and_reads_why(page_url, b
 
 
 def test_the_client_is_compared_with_all_clients_then_with_similar_ones(page_url, browser, api):
-    client_id = api.clients(ClientFilters())["clients"][0]["sk_id_curr"]
+    client_id = api.clients(Filters())["clients"][0]["sk_id_curr"]
     page = open_page(browser, page_url)
     show_client(page, client_id)
     open_tab(page, "Comparer")
@@ -173,7 +174,7 @@ def test_the_client_is_compared_with_all_clients_then_with_similar_ones(page_url
 
 
 def test_a_what_if_gives_the_api_s_new_score(page_url, browser, api):
-    client = api.clients(ClientFilters())["clients"][1]
+    client = api.clients(Filters())["clients"][1]
     page = open_page(browser, page_url)
     show_client(page, client["sk_id_curr"])
     open_tab(page, "Et si… ?")
@@ -210,7 +211,7 @@ def test_every_tab_passes_the_axe_wcag_a_and_aa_rules(page_url, browser, api):
             found[f"{where}: {violation['id']}"] = [n["target"] for n in violation["nodes"]][:3]
 
     audit("page vide")
-    show_client(page, api.clients(ClientFilters())["clients"][2]["sk_id_curr"])
+    show_client(page, api.clients(Filters())["clients"][2]["sk_id_curr"])
     for tab in TABS:
         open_tab(page, tab)
         page.wait_for_timeout(500)
@@ -222,7 +223,7 @@ def test_at_200_percent_zoom_every_control_stays_visible(page_url, browser, api)
     """200 % zoom of a 1280 px window is a 640 CSS px wide page drawn at twice the pixels: the layout must reflow,
     with no control cut off on the side and no horizontal scrolling."""
     page = open_page(browser, page_url, viewport={"width": 640, "height": 450}, device_scale_factor=2)
-    show_client(page, api.clients(ClientFilters())["clients"][3]["sk_id_curr"])
+    show_client(page, api.clients(Filters())["clients"][3]["sk_id_curr"])
     for number, tab in enumerate(TABS):
         open_tab(page, tab)
         page.wait_for_timeout(300)
@@ -262,7 +263,7 @@ def test_the_api_client_words_refusals_and_slowness_for_a_person(api_service):
     with pytest.raises(ApiError, match="clé d'accès"):
         ScoringApi(url, "wrong-key").client(100002)
     with pytest.raises(ApiError, match="n'a pas répondu dans les"):
-        ScoringApi(url, key, timeout=1e-4).population("AMT_CREDIT", ClientFilters())
+        ScoringApi(url, key, timeout=1e-4).population("AMT_CREDIT", Filters())
     with pytest.raises(ApiError, match="introuvable"):
         ScoringApi(url, key).client(1)
     assert httpx.get(f"{url}/health").json()["status"] == "ok"

@@ -23,7 +23,6 @@ from app.ui import (
 from app.ui_charts import (
     contributions_figure,
     distribution_figure,
-    percent,
     scatter_figure,
     score_axis_max,
     score_figure,
@@ -155,13 +154,13 @@ CLIENT = {"sk_id_curr": 100002, "dataset": "train", "values": {"AGE_YEARS": 35.2
 
 
 def test_a_group_sharing_chosen_traits_is_built_from_the_client_s_own_values():
-    filters, ids, words = comparison_group(None, CLIENT, "refusé", "shared", ["contract_type", "gender", "age",
-                                                                             "income", "decision"])
-    assert ids is None
+    filters, words = comparison_group(None, CLIENT, "refusé", "shared", ["contract_type", "gender", "age", "income",
+                                                                        "decision"])
+    assert filters.ids is None
     assert filters.query() == {"contract_type": "Cash loans", "gender": "M", "age_min": 30, "age_max": 40,
                                "income_min": 100_000, "income_max": 150_000, "decision": "refusé"}
     assert words.startswith("les clients même type de contrat, même sexe, 30 à 39 ans")
-    filters, _, words = comparison_group(None, CLIENT, "refusé", "shared", [])
+    filters, words = comparison_group(None, CLIENT, "refusé", "shared", [])
     assert filters.query() == {} and words == "l'ensemble des clients"
 
 
@@ -190,13 +189,22 @@ def test_alerts_are_announced_and_escaped():
                                    '</div>')
 
 
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    return modules | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+
+
 def test_the_page_imports_no_model_library_nor_stage():
     """The dashboard only speaks HTTP: no stage, no model or explanation library, no credit_scoring beyond the
-    dependency-free number formatting."""
-    for path in APP.glob("ui*.py"):
-        tree = ast.parse(path.read_text())
-        modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-        modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    dependency-free number formatting, in its modules and in every app module they import (the shared filters)."""
+    seen, todo = set(), ["app.ui"]
+    while todo:
+        module = todo.pop()
+        seen.add(module)
+        modules = imported_modules(APP.parent / (module.replace(".", "/") + ".py"))
         roots = {m.split(".")[0] for m in modules}
-        assert not roots & {"stages", "lightgbm", "shap", "sklearn", "interpret", "mlflow", "litestar"}, path
-        assert {m for m in modules if m.startswith("credit_scoring")} <= {"credit_scoring.formatting"}, path
+        assert not roots & {"stages", "lightgbm", "shap", "sklearn", "interpret", "mlflow", "litestar"}, module
+        assert {m for m in modules if m.startswith("credit_scoring")} <= {"credit_scoring.formatting"}, module
+        todo += [m for m in modules if m.startswith("app.") and m not in seen]
+    assert {"app.ui_client", "app.ui_charts", "app.filters"} <= seen

@@ -21,6 +21,8 @@ import dockerfile
 import yaml
 from huggingface_hub import SpaceCard, SpaceCardData
 
+from app.spaces.cli import run_command
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -209,13 +211,12 @@ def main(argv: list[str] | None = None) -> int:
         "--artifacts", type=Path, default=ROOT, help="where the pipeline ran (DVC outputs); default: this checkout"
     )
     args = parser.parse_args(argv)
-    try:
+
+    def build() -> str:
         out = build_space(args.service, args.out_dir, artifact_root=args.artifacts)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
-        print(f"build_space: {error}", file=sys.stderr)
-        return 1
-    print(f"Space folder of the {args.service} service written to {out}")
-    return 0
+        return f"Space folder of the {args.service} service written to {out}"
+
+    return run_command("build_space", build, (ValueError, FileNotFoundError, FileExistsError))
 
 
 if __name__ == "__main__":

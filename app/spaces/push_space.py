@@ -18,6 +18,8 @@ from pathlib import Path
 
 from huggingface_hub import HfApi
 
+from app.spaces.cli import run_command
+
 
 def secret_values(names: list[str], environ: Mapping[str, str]) -> dict[str, str]:
     """Values of the secrets named, read from `environ`; a missing or empty one is an error naming it."""
@@ -89,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     url = commands.add_parser("url", help="print the URL the Space's app answers on")
     url.add_argument("space_id")
     args = parser.parse_args(argv)
-    try:
+
+    def run() -> str:
         if args.command == "url":
-            print(space_url(args.space_id))
-            return 0
+            return space_url(args.space_id)
         where = push_space(
             args.folder,
             args.space_id,
@@ -100,11 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             variables=parse_variables(args.variable),
             message=args.message,
         )
-    except (ValueError, FileNotFoundError) as error:
-        print(f"push_space: {error}", file=sys.stderr)
-        return 1
-    print(f"pushed {args.folder} to {where}")
-    return 0
+        return f"pushed {args.folder} to {where}"
+
+    return run_command("push_space", run)
 
 
 if __name__ == "__main__":
