@@ -1,4 +1,4 @@
-"""The served model bundle, ``models/champion/``: written by the threshold stage, read by the API.
+"""The served model bundle, ``models/champion/``: written by the threshold stage (`write_bundle`), read by the API.
 
 It holds everything scoring needs without MLflow or the training code: the fitted model, the decision
 threshold, the feature names in the order the model expects, the model version, the holdout metrics, and
@@ -14,6 +14,8 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+
+from credit_scoring.io import atomic_directory, write_json
 
 MODEL_FILE = "model.joblib"
 BUNDLE_FILE = "bundle.json"
@@ -62,3 +64,12 @@ def load_bundle(directory: str | Path) -> Bundle:
         model_version=str(info["model_version"]),
         info=info,
     )
+
+
+def write_bundle(directory: str | Path, model, info: dict, reference_scores: pd.DataFrame) -> None:
+    """The fitted model, its ``info`` (bundle.json: threshold, features, version, metrics...) and the holdout
+    scores, written whole in one step (`atomic_directory`): the API never loads a model with another's threshold."""
+    with atomic_directory(directory) as staged:
+        joblib.dump(model, staged / MODEL_FILE)
+        reference_scores.to_parquet(staged / REFERENCE_SCORES, index=False)
+        write_json(staged / BUNDLE_FILE, info)

@@ -18,9 +18,8 @@ import pandas as pd
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.model_selection import StratifiedKFold
 
-FEATURES_TRAIN = Path("data/features/train.parquet")
-SPLIT = Path("data/prepared/split.parquet")
-ORACLE = Path("data/prepared/oracle_pd.parquet")
+from credit_scoring.paths import FEATURES_TRAIN, SPLIT
+
 KEY, TARGET = "SK_ID_CURR", "TARGET"
 
 # Inputs a fair model may not use directly (the fairness audit compares both settings).
@@ -111,9 +110,11 @@ def drop_uninformative() -> VarianceThreshold:
     return VarianceThreshold()
 
 
-def make_estimator(algorithm: str, params: dict, seed: int, n_estimators: int, early_stopping: bool):
-    """A fresh classifier. With ``early_stopping`` it may stop before ``n_estimators`` rounds on an inner
-    validation split (LightGBM: the one given to ``fit``; HGB: its own ``validation_fraction``)."""
+def make_estimator(algorithm: str, params: dict, seed: int, n_estimators: int, early_stopping: bool,
+                   settings: dict):
+    """A fresh classifier with the hyper-parameters ``params`` and params.yaml's ``estimator`` ``settings``.
+    With ``early_stopping`` it may stop before ``n_estimators`` rounds on an inner validation split (LightGBM:
+    the one given to ``fit``; HGB: its own ``validation_fraction``)."""
     from sklearn.pipeline import make_pipeline
 
     if algorithm == "lightgbm":
@@ -121,7 +122,7 @@ def make_estimator(algorithm: str, params: dict, seed: int, n_estimators: int, e
 
         return lgb.LGBMClassifier(
             n_estimators=n_estimators, subsample_freq=1, random_state=seed, deterministic=True, force_col_wise=True,
-            max_bin=63, n_jobs=2, verbose=-1, **params,
+            max_bin=settings["max_bins"], n_jobs=settings["n_jobs"], verbose=-1, **params,
         )
     if algorithm == "hist_gradient_boosting":
         from sklearn.ensemble import HistGradientBoostingClassifier
@@ -129,16 +130,19 @@ def make_estimator(algorithm: str, params: dict, seed: int, n_estimators: int, e
         return make_pipeline(
             drop_uninformative(),
             HistGradientBoostingClassifier(
-                max_iter=n_estimators, early_stopping=early_stopping, validation_fraction=0.1,
-                n_iter_no_change=30, max_bins=63, random_state=seed, **params,
+                max_iter=n_estimators, early_stopping=early_stopping,
+                validation_fraction=settings["early_stopping_share"],
+                n_iter_no_change=settings["hgb_n_iter_no_change"], max_bins=settings["max_bins"], random_state=seed,
+                **params,
             ),
         )
     raise ValueError(f"unknown algorithm {algorithm!r}; expected one of {ALGORITHMS}")
 
 
-def fit_early_stopped(algorithm: str, params: dict, seed: int, max_rounds: int, patience: int,
+def fit_early_stopped(algorithm: str, params: dict, seed: int, max_rounds: int, patience: int, settings: dict,
                       X: pd.DataFrame, y: np.ndarray):
-    """Fit with early stopping on an inner stratified 10 % of the given rows (never the rows scored later).
+    """Fit with early stopping on an inner stratified share (``settings["early_stopping_share"]``) of the given
+    rows, never the rows scored later; ``patience`` is LightGBM's rounds without improvement.
 
     Returns the model and the number of rounds it kept.
     """
@@ -146,11 +150,12 @@ def fit_early_stopped(algorithm: str, params: dict, seed: int, max_rounds: int, 
         import lightgbm as lgb
         from sklearn.model_selection import train_test_split
 
-        X_fit, X_stop, y_fit, y_stop = train_test_split(X, y, test_size=0.1, stratify=y, random_state=seed)
-        model = make_estimator(algorithm, params, seed, max_rounds, early_stopping=True)
+        X_fit, X_stop, y_fit, y_stop = train_test_split(X, y, test_size=settings["early_stopping_share"], stratify=y,
+                                                        random_state=seed)
+        model = make_estimator(algorithm, params, seed, max_rounds, True, settings)
         model.fit(X_fit, y_fit, eval_X=X_stop, eval_y=y_stop, eval_metric="binary_logloss",
                   callbacks=[lgb.early_stopping(patience, verbose=False)])
         return model, int(model.best_iteration_ or max_rounds)
-    model = make_estimator(algorithm, params, seed, max_rounds, early_stopping=True)
+    model = make_estimator(algorithm, params, seed, max_rounds, True, settings)
     model.fit(X, y)
     return model, int(model[-1].n_iter_)

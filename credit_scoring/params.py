@@ -6,10 +6,10 @@ from pathlib import Path
 
 import yaml
 
-PARAMS_FILE = Path("params.yaml")
+from credit_scoring.paths import PARAMS
 
 
-def load_params(path: str | Path = PARAMS_FILE) -> dict:
+def load_params(path: str | Path = PARAMS) -> dict:
     """The whole params.yaml as a dict (stages pick their own section)."""
     with open(path) as f:
         return yaml.safe_load(f)

@@ -11,10 +11,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
-from credit_scoring.formatting import french_number, french_percent  # noqa: E402
+from credit_scoring.formatting import french_number, french_percent
 
 OKABE_ITO = {
     "blue": "#0072B2",
@@ -27,7 +27,6 @@ OKABE_ITO = {
     "black": "#000000",
 }
 PALETTE = list(OKABE_ITO.values())
-LINESTYLES = ["-", "--", "-.", ":"]
 
 
 def french_axis(ax, axis: str = "both", decimals: int = 2, percent: bool = False) -> None:

@@ -1,164 +1,19 @@
-"""Featurize stage: prepared tables -> one feature row per client, for training and for application_test.
+"""featurize stage: prepared tables -> one feature row per client, for training and for application_test.
 
-The features come from `credit_scoring.features`, the module the API serves with, so training and serving
-cannot drift apart. Before anything is written the training matrix goes through a leakage audit: a
-feature that is an id or a copy of the target makes the stage fail, because a model trained on it would
-look excellent and be worthless.
+The feature files are written only once they pass the leakage audit (`credit_scoring.featurization`).
 """
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
-import numpy as np
-import pandas as pd
-
-from credit_scoring import features as F
+from credit_scoring.featurization import featurize
 from credit_scoring.io import write_json
 from credit_scoring.params import load_params
-from credit_scoring.schema import HISTORY_TABLES
-
-PREPARED_DIR = Path("data/prepared")
-FEATURES_DIR = Path("data/features")
-AUDIT_FILE = Path("reports/tables/leakage_audit.csv")
-METRICS_FILE = Path("reports/metrics/featurize.json")
-
-# Used when params.yaml has no `featurize` section or lacks a key.
-DEFAULTS = {
-    "suspicious_auc": 0.70,  # univariate AUC above which a feature is flagged for a human look
-    "leak_auc": 0.99,  # univariate AUC from which a feature is taken as derived from the target
-    "id_rank_corr": 0.99,  # |rank correlation| with SK_ID_CURR from which a feature is taken as an id
-    "duckdb_memory_limit": "4GB",  # DuckDB spills to disk beyond this
-    "workers": 1,  # >1 aggregates sources side by side, but concurrent cursors move the last bits of sums
-    "audit_min_class_rows": 30,  # rows of each class a feature needs present for its present-rows AUC
-    "audit_chunk_columns": 100,  # features ranked at once by the audit (bounds its memory)
-}
-
-
-class LeakageError(RuntimeError):
-    """A feature is an id or derived from the target."""
-
-
-def ranks(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Average ranks of each column two ways, from one sort: among the present values (missing stay
-    NaN), and over all rows with the missing values tied below every present one."""
-    present = frame.rank(method="average").to_numpy()
-    missing = np.isnan(present).sum(axis=0)
-    return present, np.where(np.isnan(present), (missing + 1) / 2, present + missing)
-
-
-def _auc(ranked: np.ndarray, positive: np.ndarray, n1: np.ndarray, n0: np.ndarray) -> np.ndarray:
-    """max(AUC, 1 - AUC) from ranks (Mann-Whitney); missing ranks are left out."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = (np.nansum(ranked[positive], axis=0) - n1 * (n1 + 1) / 2) / (n1 * n0)
-    return np.maximum(auc, 1 - auc)
-
-
-def univariate_auc(
-    present: np.ndarray, all_rows: np.ndarray, target: np.ndarray, min_class_rows: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each column used alone as a score, from its `ranks`, two ways: on all rows (missing values as one
-    lowest value: a leak can hide in which rows are missing), and on the rows where it is present (a leak
-    can hide in a sparse column); the latter is NaN with fewer than `min_class_rows` rows of either class."""
-    positive = target == 1
-    on_all = _auc(all_rows, positive, positive.sum(), (~positive).sum())
-    known = ~np.isnan(present)
-    p1, p0 = known[positive].sum(axis=0), known[~positive].sum(axis=0)
-    on_present = _auc(present, positive, p1, p0)
-    return on_all, np.where((p1 >= min_class_rows) & (p0 >= min_class_rows), on_present, np.nan)
-
-
-def rank_correlation(ranks: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """|Spearman correlation| of each ranked column with the client id; 0 for constant columns."""
-    id_ranks = pd.Series(ids).rank().to_numpy()
-    centred = ranks - ranks.mean(axis=0)
-    id_centred = id_ranks - id_ranks.mean()
-    norms = np.sqrt((centred**2).sum(axis=0) * (id_centred**2).sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.abs(id_centred @ centred) / norms
-    return np.nan_to_num(corr, nan=0.0)
-
-
-def leakage_audit(train: pd.DataFrame, fitting: np.ndarray, cfg: dict) -> pd.DataFrame:
-    """One row per feature of the training matrix (`train`: TARGET then features, indexed by SK_ID_CURR),
-    measured on the rows where `fitting` is True so the holdout stays unseen: univariate AUCs, rank
-    correlation with the id, and the flags. Sorted by AUC on all rows, highest first. Columns are ranked
-    a chunk at a time so the audit never copies the whole matrix."""
-    columns = [c for c in train.columns if c != F.TARGET]
-    target = train[F.TARGET].to_numpy()[fitting]
-    ids = train.index.to_numpy()[fitting]
-    step = int(cfg["audit_chunk_columns"])
-    parts = []
-    for i in range(0, len(columns), step):
-        present, all_rows = ranks(train.loc[fitting, columns[i : i + step]])
-        auc, auc_present = univariate_auc(present, all_rows, target, int(cfg["audit_min_class_rows"]))
-        corr = rank_correlation(all_rows, ids)
-        parts.append(pd.DataFrame({"auc": auc, "auc_present": auc_present, "id_rank_corr": corr}))
-    audit = pd.concat(parts, ignore_index=True)
-    audit.insert(0, "feature", columns)
-    best = audit[["auc", "auc_present"]].max(axis=1)
-    named = audit["feature"].str.upper()
-    audit["id_like"] = named.str.contains("SK_ID") | (audit["id_rank_corr"] >= cfg["id_rank_corr"])
-    audit["target_derived"] = named.str.contains("TARGET") | (best >= cfg["leak_auc"])
-    audit["suspicious"] = best > cfg["suspicious_auc"]
-    return audit.sort_values("auc", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def raise_on_leaks(audit: pd.DataFrame, audit_file: Path) -> None:
-    leaks = audit[audit["id_like"] | audit["target_derived"]]
-    if len(leaks):
-        detail = ", ".join(
-            f"{r.feature} (auc={r.auc:.3f}, id_rank_corr={r.id_rank_corr:.3f})" for r in leaks.itertuples()
-        )
-        raise LeakageError(f"id-like or target-derived features, see {audit_file}: {detail}")
-
-
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.reset_index().to_parquet(path, index=False)
-
-
-def history_share(frames: list[pd.DataFrame]) -> dict[str, float]:
-    """Share of clients with at least one row in each history table."""
-    flags = pd.concat([f[list(F.HISTORY_FLAGS.values())] for f in frames])
-    return {t: round(float(flags[flag].mean()), 4) for t, flag in F.HISTORY_FLAGS.items()}
-
-
-def featurize(prepared: Path, out: Path, audit_file: Path, cfg: dict) -> dict:
-    """Compute, audit and write the train and test feature files; return the stage metrics.
-    When the audit finds a leak no feature file is left in `out`, not even one from an earlier run."""
-    start = time.perf_counter()
-    for stale in ("train.parquet", "test.parquet"):
-        (out / stale).unlink(missing_ok=True)
-    history = {name: prepared / f"{name}.parquet" for name in HISTORY_TABLES}
-    with F.connect(history, memory_limit=cfg["duckdb_memory_limit"]) as con:
-        F.build_history(con, workers=int(cfg["workers"]))
-        aggregated = F.aggregates(con)
-    test = F.assemble(pd.read_parquet(prepared / "application_test.parquet"), aggregated)
-    train = F.assemble(pd.read_parquet(prepared / "application_train.parquet"), aggregated, keep=(F.TARGET,))
-    del aggregated
-    split = pd.read_parquet(prepared / "split.parquet", columns=[F.KEY, "holdout"]).set_index(F.KEY)
-    fitting = ~split["holdout"].reindex(train.index, fill_value=True).to_numpy(dtype=bool)
-    audit = leakage_audit(train, fitting, cfg)
-    audit_file.parent.mkdir(parents=True, exist_ok=True)
-    audit.to_csv(audit_file, index=False)
-    raise_on_leaks(audit, audit_file)
-    write_parquet(train, out / "train.parquet")
-    write_parquet(test, out / "test.parquet")
-    return {
-        "clients_train": len(train),
-        "clients_test": len(test),
-        "features": len(test.columns),
-        "history_share": history_share([train, test]),
-        "suspicious_features": int(audit["suspicious"].sum()),
-        "seconds": round(time.perf_counter() - start, 1),
-    }
+from credit_scoring.paths import FEATURES, PREPARED, metrics, table
 
 
 def main() -> None:
-    cfg = {**DEFAULTS, **(load_params().get("featurize") or {})}
-    write_json(METRICS_FILE, featurize(PREPARED_DIR, FEATURES_DIR, AUDIT_FILE, cfg))
+    settings = load_params()["featurize"]
+    write_json(metrics("featurize"), featurize(PREPARED, FEATURES, table("leakage_audit"), settings))
 
 
 if __name__ == "__main__":

@@ -3,16 +3,20 @@
 Exactness first, on small models of both served kinds (LightGBM, and the HistGradientBoosting pipeline whose
 selector drops columns): contributions plus base value give the raw score, whose sigmoid is the served
 probability, and LightGBM's pred_contrib equals shap's TreeExplainer. Then the explain stage on a tiny project
-built by the real stages (as tests/test_pipeline.py does), and its export read back as the API will.
+built by the real stages (as tests/test_pipeline.py does), its export read back as the API will, and the
+explain_report stage's figures, tables and metrics.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from credit_scoring.bundle import Bundle, load_bundle
 from credit_scoring.explain import (
@@ -25,12 +29,15 @@ from credit_scoring.explain import (
     tree_contributions,
     write_explain_config,
 )
+from credit_scoring.interpretation import global_importance, median_client, sample_rows
+from credit_scoring.interpretation_figures import swarm_offsets
 from credit_scoring.labels import feature_labels
 from credit_scoring.modeling import make_estimator
 
 # shap 0.51 calls matplotlib colormap setters that matplotlib is deprecating, once, when it is imported
 pytestmark = pytest.mark.filterwarnings("ignore:The set_.* function will be deprecated:PendingDeprecationWarning")
 LABELS = feature_labels()
+ESTIMATOR = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())["estimator"]
 FEATURES = ["EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3", "DAYS_BIRTH", "AMT_CREDIT", "AMT_INCOME_TOTAL",
             "ANNUITY_INCOME_RATIO", "INSTAL_L365_LATE_MEAN", "INSTAL_L365_COUNT", "HAS_BUREAU", "FLAG_OWN_CAR_Y",
             "PREV_NAME_CONTRACT_STATUS_Refused_MEAN", "PREV_COUNT", "FLAG_MOBIL"]
@@ -62,7 +69,8 @@ def small_data(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 @pytest.fixture(scope="module", params=["lightgbm", "hist_gradient_boosting"])
 def small_bundle(request):
     X, y = small_data()
-    model = make_estimator(request.param, {}, seed=0, n_estimators=60, early_stopping=False).fit(X, y)
+    model = make_estimator(request.param, {}, seed=0, n_estimators=60, early_stopping=False,
+                           settings=ESTIMATOR).fit(X, y)
     bundle = Bundle(model=model, threshold=0.1, features=FEATURES, model_version="7", info={"algorithm": request.param})
     return bundle, small_data(400, seed=1)[0]
 
@@ -115,7 +123,8 @@ def test_lightgbm_pred_contrib_equals_shap_tree_explainer():
     import shap
 
     X, y = small_data()
-    model = make_estimator("lightgbm", {}, seed=0, n_estimators=60, early_stopping=False).fit(X, y)
+    model = make_estimator("lightgbm", {}, seed=0, n_estimators=60, early_stopping=False,
+                           settings=ESTIMATOR).fit(X, y)
     bundle = Bundle(model=model, threshold=0.1, features=FEATURES, model_version="1", info={})
     contributions, base = explain_frame(bundle, X.head(300))
     explainer = shap.TreeExplainer(model)
@@ -125,7 +134,8 @@ def test_lightgbm_pred_contrib_equals_shap_tree_explainer():
 
 def test_columns_dropped_by_the_hgb_selector_contribute_nothing():
     X, y = small_data()
-    model = make_estimator("hist_gradient_boosting", {}, seed=0, n_estimators=40, early_stopping=False).fit(X, y)
+    model = make_estimator("hist_gradient_boosting", {}, seed=0, n_estimators=40, early_stopping=False,
+                           settings=ESTIMATOR).fit(X, y)
     assert not model[0].get_support()[FEATURES.index("FLAG_MOBIL")]
     bundle = Bundle(model=model, threshold=0.1, features=FEATURES, model_version="1", info={})
     contributions, _ = explain_frame(bundle, X.head(200))
@@ -211,9 +221,40 @@ def test_the_export_is_refused_for_another_model(small_bundle, tmp_path):
 # --------------------------------------------------------------------------------------------------------
 # The stage on a tiny project.
 # --------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def reported_project(explained_project, tmp_path_factory) -> Path:
+    """A copy of the explained project after the explain_report stage."""
+    from stages import explain_report
+
+    project = tmp_path_factory.mktemp("report") / "project"
+    shutil.copytree(explained_project, project)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(project)
+        explain_report.main()
+    return project
+
+
+def files_under(root: Path) -> set[str]:
+    return {str(f.relative_to(root)) for f in root.rglob("*") if f.is_file()}
+
+
 @pytest.mark.slow
-def test_the_stage_writes_figures_tables_metrics_and_the_export(explained_project):
-    p = explained_project
+def test_the_explain_stage_writes_the_served_folder_and_nothing_else(explained_project, tmp_path, monkeypatch):
+    from stages import explain
+
+    project = tmp_path / "project"
+    shutil.copytree(explained_project, project)
+    shutil.rmtree(project / "models/explain")
+    before = files_under(project)
+    monkeypatch.chdir(project)
+    explain.main()
+    assert files_under(project) - before == {"models/explain/explain.json", "models/explain/labels.json"}
+    assert files_under(project) >= before
+
+
+@pytest.mark.slow
+def test_the_report_writes_figures_tables_and_metrics(reported_project, explained_project):
+    p = reported_project
     figures = ["shap_importance", "shap_beeswarm", "shap_waterfall_refuse", "shap_waterfall_accorde",
                *[f"shap_dependence_{i}" for i in range(1, 5)], *[f"ebm_shape_{i}" for i in range(1, 5)]]
     for figure in figures:
@@ -225,15 +266,20 @@ def test_the_stage_writes_figures_tables_metrics_and_the_export(explained_projec
     assert len(metrics["top_features"]) == 12 and len(metrics["ebm_features"]) == 6
     assert metrics["dependence_figures"] == metrics["top_features"][:4]
     assert set(metrics["ebm_shape_figures"]) <= set(metrics["ebm_features"])
-    comparison = pd.read_csv(p / "reports/tables/ebm_vs_champion.csv")
-    assert len(comparison) == 2 and comparison["auc_validation"].iloc[0] == pytest.approx(threshold["holdout_auc"])
+    comparison = pd.read_csv(p / "reports/tables/ebm_vs_champion.csv").set_index("id")
+    assert list(comparison.index) == ["champion", "ebm"]
+    assert comparison.loc["champion", "auc_validation"] == pytest.approx(threshold["holdout_auc"])
+    assert comparison.loc["ebm", "auc_validation"] == pytest.approx(metrics["ebm_holdout_auc"])
+    served = load_explain_config(explained_project / "models/explain")
+    assert [g["feature"] for g in served.global_importance] == metrics["top_features"]
+    assert served.expected_value == metrics["expected_value"]
 
 
 @pytest.mark.slow
-def test_the_importance_table_is_the_mean_absolute_shap_of_the_holdout(explained_project):
+def test_the_importance_table_is_the_mean_absolute_shap_of_the_holdout(reported_project):
     from credit_scoring.modeling import load_training
 
-    p = explained_project
+    p = reported_project
     bundle = load_bundle(p / "models/champion")
     data = load_training(p / "data/features/train.parquet", p / "data/prepared/split.parquet")
     table = pd.read_csv(p / "reports/tables/shap_importance.csv")
@@ -266,8 +312,6 @@ def test_the_api_path_explains_a_champion_client_with_reasons(explained_project)
 # The stage's pure pieces.
 # --------------------------------------------------------------------------------------------------------
 def test_global_importance_ranks_features_by_mean_absolute_contribution():
-    from stages.explain import global_importance
-
     contributions = pd.DataFrame({"AMT_CREDIT": [0.1, -0.3], "EXT_SOURCE_2": [0.5, 0.5], "DAYS_BIRTH": [0.2, -0.2]})
     table = global_importance(contributions, LABELS)
     assert table["feature"].tolist() == ["EXT_SOURCE_2", "AMT_CREDIT", "DAYS_BIRTH"]
@@ -277,8 +321,6 @@ def test_global_importance_ranks_features_by_mean_absolute_contribution():
 
 
 def test_the_waterfall_clients_are_the_median_of_each_decision():
-    from stages.explain import median_client
-
     proba = np.array([0.50, 0.01, 0.20, 0.03, 0.90, 0.02])
     refused = proba >= 0.1
     assert median_client(proba, refused) == 0  # 0.20, 0.50, 0.90 -> 0.50
@@ -288,8 +330,6 @@ def test_the_waterfall_clients_are_the_median_of_each_decision():
 
 
 def test_rows_are_all_kept_or_a_seeded_sample():
-    from stages.explain import sample_rows
-
     assert sample_rows(5, 10, seed=1).tolist() == [0, 1, 2, 3, 4]
     sample = sample_rows(1000, 100, seed=1)
     assert len(sample) == 100 and (np.diff(sample) > 0).all()
@@ -297,8 +337,6 @@ def test_rows_are_all_kept_or_a_seeded_sample():
 
 
 def test_swarm_offsets_spread_equal_values_within_their_row():
-    from stages.explain import swarm_offsets
-
     offsets = swarm_offsets(np.array([0.0, 0.0, 0.0, 0.0, 1.0]))
     assert np.abs(offsets).max() == pytest.approx(0.4)
     assert len(set(offsets[:4].round(6))) == 4 and offsets[4] == 0

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from credit_scoring import fairness as F
 from credit_scoring.features import DAYS_PER_YEAR
-from stages import fairness as F
+from stages import fairness as stage
 
 SETTINGS = {"age_bands": [30, 45, 60], "min_group_size": 3, "four_fifths": 0.8}
 
@@ -94,7 +95,7 @@ def hand_made_project(root, exclude_protected: bool, rng_seed: int = 0):
 def test_the_stage_audits_the_holdout_at_the_champion_threshold(tmp_path, monkeypatch, exclude_protected):
     application, scores = hand_made_project(tmp_path, exclude_protected)
     monkeypatch.chdir(tmp_path)
-    F.main()
+    stage.main()
     metrics = json.loads((tmp_path / "reports/metrics/fairness.json").read_text())
     assert metrics["exclude_protected"] is exclude_protected
     assert metrics["holdout_clients"] == 400 and metrics["threshold"] == 0.09
@@ -118,4 +119,4 @@ def test_the_stage_refuses_a_champion_trained_with_the_other_setting(tmp_path, m
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ValueError, match="exclude_protected"):
-        F.main()
+        stage.main()

@@ -14,10 +14,10 @@ import yaml
 from sklearn.metrics import roc_auc_score
 
 from credit_scoring.features import application_feature_names
+from credit_scoring.featurization import featurize
 from credit_scoring.modeling import load_training
-from stages.featurize import DEFAULTS, featurize
-from stages.prepare import prepare
-from stages.synth import generate
+from credit_scoring.preparation import prepare
+from credit_scoring.synthetic import generate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,8 +30,7 @@ def test_history_aggregates_add_at_least_two_points_of_auc(tmp_path):
              log=lambda *_: None)
     prepare(tmp_path / "raw", tmp_path / "prepared", params["split"]["holdout_size"], params["seed"],
             tmp_path / "truth.csv")
-    featurize(tmp_path / "prepared", tmp_path / "features", tmp_path / "audit.csv",
-              {**DEFAULTS, **params.get("featurize", {})})
+    featurize(tmp_path / "prepared", tmp_path / "features", tmp_path / "audit.csv", params["featurize"])
     data = load_training(tmp_path / "features" / "train.parquet", tmp_path / "prepared" / "split.parquet")
     application_only = [c for c in data.feature_names if c in set(application_feature_names())]
     assert 200 < len(application_only) < len(data.feature_names) - 300

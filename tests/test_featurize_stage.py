@@ -9,13 +9,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from credit_scoring import features as F
+from credit_scoring import featurization
 from credit_scoring.schema import TABLE_NAMES
 from stages import featurize
 from tests.test_features import load_sample
 
 REPO = Path(__file__).resolve().parents[1]
+SETTINGS = yaml.safe_load((REPO / "params.yaml").read_text())["featurize"]
 
 
 @pytest.fixture
@@ -77,15 +80,15 @@ def audit_frame(n: int = 2000) -> tuple[pd.DataFrame, np.ndarray]:
 
 def test_audit_flags_ids_and_target_leaks():
     frame, fitting = audit_frame()
-    audit = featurize.leakage_audit(frame, fitting, featurize.DEFAULTS).set_index("feature")
+    audit = featurization.leakage_audit(frame, fitting, SETTINGS).set_index("feature")
     assert audit.loc["LEAK", "target_derived"] and audit.loc["LEAK", "auc_present"] == 1.0
     assert audit.loc["CLIENT_NUMBER", "id_like"] and audit.loc["CLIENT_NUMBER", "id_rank_corr"] == pytest.approx(1)
     assert audit.loc["SK_ID_PREV_MAX", "id_like"]
     assert audit.loc["STRONG", "suspicious"] and not audit.loc["STRONG", "target_derived"]
     assert not audit.loc["NOISE", ["id_like", "target_derived", "suspicious"]].any()
     assert audit.loc["NOISE", "auc"] < 0.56
-    with pytest.raises(featurize.LeakageError, match="LEAK.*|CLIENT_NUMBER"):
-        featurize.raise_on_leaks(audit.reset_index(), Path("audit.csv"))
+    with pytest.raises(featurization.LeakageError, match="LEAK.*|CLIENT_NUMBER"):
+        featurization.raise_on_leaks(audit.reset_index(), Path("audit.csv"))
 
 
 def test_audit_uses_only_the_fitting_rows():
@@ -93,14 +96,14 @@ def test_audit_uses_only_the_fitting_rows():
     fitting = np.arange(len(frame)) % 2 == 0
     # a column that equals the target only on holdout rows is invisible to the audit, by design
     frame["HOLDOUT_ONLY"] = np.where(fitting, 0.0, frame["TARGET"])
-    audit = featurize.leakage_audit(frame, fitting, featurize.DEFAULTS).set_index("feature")
+    audit = featurization.leakage_audit(frame, fitting, SETTINGS).set_index("feature")
     assert audit.loc["HOLDOUT_ONLY", "auc"] == 0.5
 
 
 @pytest.mark.parametrize(
     "leak, column",
     [
-        (lambda app: app["TARGET"] if "TARGET" in app else 0, "APPROVAL_SCORE"),
+        (lambda app: app.get("TARGET", 0), "APPROVAL_SCORE"),
         (lambda app: app["SK_ID_CURR"], "CLIENT_REF"),
     ],
 )
@@ -113,16 +116,17 @@ def test_stage_fails_on_a_leaking_feature(stage_dir, monkeypatch, leak, column):
         return out
 
     monkeypatch.setattr(F, "application_features", leaky)
-    with pytest.raises(featurize.LeakageError, match=column):
+    with pytest.raises(featurization.LeakageError, match=column):
         featurize.main()
     audit = pd.read_csv(stage_dir / "reports/tables/leakage_audit.csv").set_index("feature")
     assert audit.loc[column, ["id_like", "target_derived"]].any()
     assert not (stage_dir / "data/features/train.parquet").exists()
 
 
-def test_stage_reads_its_params_with_defaults(stage_dir):
-    params = (stage_dir / "params.yaml").read_text()
-    (stage_dir / "params.yaml").write_text(params + "\nfeaturize:\n  suspicious_auc: 0.5\n")
+def test_stage_reads_its_params(stage_dir):
+    params = yaml.safe_load((stage_dir / "params.yaml").read_text())
+    params["featurize"]["suspicious_auc"] = 0.5
+    (stage_dir / "params.yaml").write_text(yaml.safe_dump(params))
     featurize.main()
     audit = pd.read_csv(stage_dir / "reports/tables/leakage_audit.csv")
     metrics = json.loads((stage_dir / "reports/metrics/featurize.json").read_text())

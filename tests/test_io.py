@@ -23,10 +23,9 @@ def test_an_error_leaves_the_old_folder_as_it_was(tmp_path):
     target = tmp_path / "out"
     target.mkdir()
     (target / "old.txt").write_text("old")
-    with pytest.raises(RuntimeError, match="half way"):
-        with atomic_directory(target) as staged:
-            (staged / "new.txt").write_text("new")
-            raise RuntimeError("half way")
+    with pytest.raises(RuntimeError, match="half way"), atomic_directory(target) as staged:
+        (staged / "new.txt").write_text("new")
+        raise RuntimeError("half way")
     assert sorted(p.name for p in target.iterdir()) == ["old.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 

@@ -1,10 +1,14 @@
 """Training data, folds, out-of-fold predictions, search spaces and threshold choices on small frames."""
 
+from pathlib import Path
+
 import numpy as np
 import optuna
 import pandas as pd
 import pytest
+import yaml
 
+from credit_scoring.baselines import STRATEGIES, make_pipeline
 from credit_scoring.modeling import (
     fit_early_stopped,
     load_training,
@@ -13,9 +17,10 @@ from credit_scoring.modeling import (
     protected_columns,
     stratified_folds,
 )
-from stages.baseline import STRATEGIES, make_pipeline
-from stages.threshold import threshold_table
-from stages.tune import refined_space, suggest
+from credit_scoring.thresholds import THRESHOLDS, threshold_table
+from credit_scoring.tuning import refined_space, suggest
+
+ESTIMATOR = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())["estimator"]
 
 
 @pytest.fixture
@@ -61,7 +66,7 @@ def test_protected_inputs_can_be_excluded(small):
 
 
 def test_a_client_missing_from_the_split_is_an_error(small):
-    path, frame, split = small
+    path, _, split = small
     split.iloc[1:].to_parquet(path / "split.parquet")
     with pytest.raises(ValueError, match="not in"):
         load_training(path / "train.parquet", path / "split.parquet")
@@ -103,10 +108,10 @@ def test_tuned_algorithms_fit_with_early_stopping_and_refit_with_fixed_rounds(sm
     path, _, _ = small
     data = load_training(path / "train.parquet", path / "split.parquet")
     params = {"learning_rate": 0.1}
-    model, rounds = fit_early_stopped(algorithm, params, 0, 300, 10, data.X, data.y)
+    _, rounds = fit_early_stopped(algorithm, params, 0, 300, 10, ESTIMATOR, data.X, data.y)
     assert 1 <= rounds <= 300
-    refit = make_estimator(algorithm, params, 0, rounds, early_stopping=False).fit(data.X, data.y)
-    again = make_estimator(algorithm, params, 0, rounds, early_stopping=False).fit(data.X, data.y)
+    refit = make_estimator(algorithm, params, 0, rounds, False, ESTIMATOR).fit(data.X, data.y)
+    again = make_estimator(algorithm, params, 0, rounds, False, ESTIMATOR).fit(data.X, data.y)
     assert np.array_equal(refit.predict_proba(data.X_holdout), again.predict_proba(data.X_holdout))  # seeded
 
 
@@ -125,10 +130,21 @@ def test_cost_optimal_threshold_differs_from_the_f1_one_and_from_one_half():
     rng = np.random.default_rng(2)
     p = rng.beta(1.2, 12, 50_000)
     y = (rng.random(len(p)) < p).astype(int)
-    table = threshold_table(y, p, 10, 1).set_index("seuil")
-    cost_t = table.loc["optimum du coût métier", "valeur"]
+    table = threshold_table(y, p, 10, 1)
+    assert list(table["id"]) == list(THRESHOLDS) and list(table["seuil"]) == list(THRESHOLDS.values())
+    table = table.set_index("id")
+    cost_t = table.loc["cost", "valeur"]
     assert abs(cost_t - 1 / 11) < 0.02
-    assert table.loc["optimum du F1", "valeur"] != cost_t
+    assert table.loc["default", "valeur"] == 0.5
+    assert table.loc["f1", "valeur"] != cost_t
     costs = table["cout_par_client"]
-    assert costs["optimum du coût métier"] <= costs.min() + 1e-12
-    assert costs["0,5 (par défaut)"] > costs["optimum du coût métier"]
+    assert costs["cost"] <= costs.min() + 1e-12
+    assert costs["default"] > costs["cost"]
+
+
+def test_the_estimator_settings_of_params_yaml_reach_both_algorithms():
+    settings = {**ESTIMATOR, "max_bins": 31, "n_jobs": 1, "early_stopping_share": 0.2, "hgb_n_iter_no_change": 7}
+    lgbm = make_estimator("lightgbm", {}, 0, 10, True, settings)
+    assert (lgbm.max_bin, lgbm.n_jobs) == (31, 1)
+    hgb = make_estimator("hist_gradient_boosting", {}, 0, 10, True, settings)[-1]
+    assert (hgb.max_bins, hgb.validation_fraction, hgb.n_iter_no_change) == (31, 0.2, 7)

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from stages import note as N
+from credit_scoring import note_inputs as N
+from credit_scoring import note_render as R
+from credit_scoring.paths import NOTE
 
 REPO = Path(__file__).resolve().parents[1]
 NNBSP = "\u202f"
@@ -32,22 +34,22 @@ def test_shortcodes_expand_to_values_and_included_files(tmp_path):
     (tmp_path / "_generated").mkdir()
     (tmp_path / "_generated" / "t.md").write_text("| a |\n|--:|\n| {{< meta v.x.y >}} |\n")
     text = "AUC {{< meta v.auc >}} ;\n\n{{< include _generated/t.md >}}"
-    expanded = N.expand_shortcodes(text, {"v": {"auc": "0,780", "x": {"y": "1,5"}}}, tmp_path)
+    expanded = R.expand_shortcodes(text, {"v": {"auc": "0,780", "x": {"y": "1,5"}}}, tmp_path)
     assert expanded == "AUC 0,780 ;\n\n| a |\n|--:|\n| 1,5 |\n"
 
 
 def test_a_value_the_note_quotes_but_nobody_wrote_is_an_error(tmp_path):
     with pytest.raises(KeyError, match="v.nope"):
-        N.expand_shortcodes("{{< meta v.nope >}}", {"v": {}}, tmp_path)
+        R.expand_shortcodes("{{< meta v.nope >}}", {"v": {}}, tmp_path)
     with pytest.raises(FileNotFoundError, match="absent.md"):
-        N.expand_shortcodes("{{< include absent.md >}}", {}, tmp_path)
+        R.expand_shortcodes("{{< include absent.md >}}", {}, tmp_path)
 
 
 def test_pipe_tables_right_align_numbers():
     import pandas as pd
 
     table = N.markdown_table(pd.DataFrame({"Modèle": ["naïf"], "AUC": ["0,500"]}), right=("AUC",))
-    header, rule, row = table.strip().splitlines()
+    _, rule, row = table.strip().splitlines()
     left, right = rule.strip("|").split("|")
     assert left.startswith(":") and not left.endswith(":")
     assert right.endswith(":") and not right.startswith(":")
@@ -55,7 +57,7 @@ def test_pipe_tables_right_align_numbers():
 
 
 def test_the_summary_runs_from_the_simplest_model_to_the_tuned_one():
-    reports = N.read_reports(REPO / "reports")
+    reports = N.read_reports(REPO)
     table = N.summary_table(reports, coarse_sample=0.4)
     assert table["Modèle"].iloc[0].startswith("Classifieur naïf")
     assert table["Modèle"].iloc[-1].endswith("(retenu)")
@@ -69,9 +71,9 @@ def test_the_summary_runs_from_the_simplest_model_to_the_tuned_one():
 def copy_of_the_repository(tmp_path: Path) -> Path:
     """The note's sources, params.yaml and the committed reports: all `build` reads."""
     root = tmp_path / "repo"
-    (root / N.NOTE_DIR).mkdir(parents=True)
+    (root / NOTE).mkdir(parents=True)
     for name in NOTE_SOURCES:
-        shutil.copy(REPO / N.NOTE_DIR / name, root / N.NOTE_DIR / name)
+        shutil.copy(REPO / NOTE / name, root / NOTE / name)
     shutil.copy(REPO / "params.yaml", root / "params.yaml")
     shutil.copytree(REPO / "reports", root / "reports")
     return root
@@ -81,13 +83,13 @@ def test_a_missing_report_names_the_file_and_says_to_run_the_pipeline(tmp_path):
     root = copy_of_the_repository(tmp_path)
     (root / "reports" / "metrics" / "drift.json").unlink()
     with pytest.raises(FileNotFoundError, match=r"dvc repro.*drift\.json"):
-        N.build(root, use_quarto=False)
+        R.build(root, use_quarto=False)
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> tuple[str, int]:
     root = copy_of_the_repository(tmp_path_factory.mktemp("note"))
-    pdf = N.build(root, pdf=root / "out" / "note.pdf", use_quarto=False)
+    pdf = R.build(root, pdf=root / "out" / "note.pdf", use_quarto=False)
     pages = PdfReader(pdf).pages
     return "\n".join(page.extract_text() for page in pages), len(pages)
 
