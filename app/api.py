@@ -6,7 +6,8 @@ processes, default 1); every other setting comes from the environment too (`app.
 The routes are controllers by domain (`app.controllers`): the served model, scoring, one client, groups of
 clients; the last two hold personal data and need the ``X-API-Key`` header (`app.security`). OpenAPI 3.1 is
 served at ``/schema`` (``/schema/openapi.json``). Concurrent ``/predict`` requests are scored together (see
-`app.batcher.Batcher`), and every prediction is queued to the event store without waiting for it.
+`app.batcher.Batcher`), and a prediction is answered only once its event is committed to the event store (many
+requests' events share a commit; a store that does not answer makes the request fail with 503).
 """
 
 from __future__ import annotations

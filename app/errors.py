@@ -11,10 +11,11 @@ from collections.abc import Callable
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ExceptionHandlersMap
 
 from app.service import UnknownClient
+from credit_scoring.events import StoreUnavailable
 
 log = logging.getLogger("app.api")
 
@@ -88,5 +89,13 @@ def unknown_client(_request: Request, error: UnknownClient) -> Response:
     return Response({"status_code": 404, "detail": str(error)}, status_code=404)
 
 
+def store_unavailable(request: Request, error: StoreUnavailable) -> Response:
+    """A decision the event store did not record in time is not served: a 503 the caller may retry."""
+    log.error("%s %s refused: %s", request.method, request.url.path, error)
+    return Response({"status_code": 503, "detail": "Registre des décisions indisponible : aucune décision n'est "
+                     "rendue sans être enregistrée. Réessayez dans quelques secondes."},
+                    status_code=HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {ValidationException: validation_error, UnknownClient: unknown_client,
-                                            Exception: internal_error}
+                                            StoreUnavailable: store_unavailable, Exception: internal_error}

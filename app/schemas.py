@@ -10,6 +10,7 @@ never change sign), which admits any plausible new client and refuses typos, NaN
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -223,3 +224,22 @@ class Points(Struct):
     x_label: str
     y_label: str
     points: list[Point]
+
+
+class OutcomeIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A loan's outcome: the decision named by its request id (the `request_id` of the prediction) or by the
+    client's SK_ID_CURR (then the latest decision served for the client at or before `observed_at`)."""
+
+    request_id: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[0-9A-Za-z._:-]+$")] | None = None
+    SK_ID_CURR: Annotated[int, Meta(ge=0, le=2**63 - 1)] | None = None
+    TARGET: Annotated[Literal[0, 1], Meta(description="1: the loan defaulted, 0: it was repaid")]
+    observed_at: Annotated[datetime, Meta(tz=True, description="When the outcome was observed (ISO, with zone)")]
+
+
+class OutcomeBatch(Struct, forbid_unknown_fields=True):
+    outcomes: Annotated[list[OutcomeIn], Meta(min_length=1, max_length=MAX_BATCH)]
+
+
+class OutcomesStored(Struct):
+    stored: Annotated[int, Meta(description="Outcomes newly stored")]
+    already_stored: Annotated[int, Meta(description="Outcomes the store already held (sent before): not stored twice")]

@@ -1,8 +1,9 @@
 """What a running API holds: the service, the batchers that score and explain concurrent requests together, and
-the writer that queues every prediction to the event store without waiting for it."""
+the writer that commits every prediction to the event store before the prediction is answered."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from litestar.datastructures import State
 from app.batcher import Batcher
 from app.schemas import Explanation, Prediction, application_fields
 from app.service import ScoringService
-from credit_scoring.events import EventWriter
+from credit_scoring.events import EventWriter, StoreUnavailable
 
 
 @dataclass
@@ -55,19 +56,34 @@ class Scorer:
         merged = self.service.scoring.merged_application(fields, client_id)  # or UnknownClient
         return Scored(merged, client_id, started)
 
-    def record(self, item: Scored, probability: float, endpoint: str) -> Prediction:
-        """The response for a scored application, its event queued for the store."""
+    async def record(self, item: Scored, probability: float, endpoint: str) -> Prediction:
+        """The response for a scored application, once its event is stored (or StoreUnavailable)."""
+        return (await self.record_many([item], [probability], endpoint))[0]
+
+    async def record_many(self, items: list[Scored], probabilities: list[float], endpoint: str) -> list[Prediction]:
+        """The responses for scored applications, once their events are stored together, all or none (concurrent
+        requests' events share the transaction: see EventWriter). The event loop is free while they are written;
+        a store that does not take them in time raises StoreUnavailable."""
         bundle = self.service.bundle
-        prediction = Prediction(request_id=uuid.uuid4().hex, sk_id_curr=item.client_id, probability=probability,
-                                decision=bundle.decision(probability), threshold=bundle.threshold,
-                                model_version=bundle.model_version)
-        self.events.put({
-            "request_id": prediction.request_id, "model_version": prediction.model_version,
-            "client_id": item.client_id, "inputs": {k: v for k, v in item.application.items() if k != "SK_ID_CURR"},
-            "probability": probability, "decision": prediction.decision, "threshold": prediction.threshold,
-            "latency_ms": (time.perf_counter() - item.started) * 1000.0, "endpoint": endpoint,
-        })
-        return prediction
+        predictions, events = [], []
+        for item, probability in zip(items, probabilities, strict=True):
+            prediction = Prediction(request_id=uuid.uuid4().hex, sk_id_curr=item.client_id, probability=probability,
+                                    decision=bundle.decision(probability), threshold=bundle.threshold,
+                                    model_version=bundle.model_version)
+            predictions.append(prediction)
+            events.append({
+                "request_id": prediction.request_id, "model_version": prediction.model_version,
+                "client_id": item.client_id,
+                "inputs": {k: v for k, v in item.application.items() if k != "SK_ID_CURR"},
+                "probability": probability, "decision": prediction.decision, "threshold": prediction.threshold,
+                "latency_ms": (time.perf_counter() - item.started) * 1000.0, "endpoint": endpoint,
+            })
+        stored = asyncio.wrap_future(self.events.put_many(events))
+        try:  # the writer answers by its own timeout; this one only guards against a database call that hangs
+            await asyncio.wait_for(stored, self.events.timeout + 1.0)
+        except TimeoutError:
+            raise StoreUnavailable("the event store did not answer in time") from None
+        return predictions
 
     def close(self) -> None:
         self.batcher.close()

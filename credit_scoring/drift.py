@@ -4,13 +4,16 @@ The drift stage (application_train against application_test) and the production 
 recent prediction events) both use these functions, so the pipeline and production speak of drift with the same
 measures and the same thresholds.
 
-Two measures are kept side by side. Evidently's per-column test gives the report a reader opens; our own PSI,
-binned on the reference's deciles with missing values as a bin of their own, is the credit-risk industry's
-stability index and stays steady down to a few thousand rows. Evidently's defaults do not suit this data: with ~50k
-against ~9k rows a Kolmogorov-Smirnov p-value flags every column that moved by a hair, and evidently's "psi" bins
-numbers into equal-width bins over both samples and fills empty bins with a millionth of a share, so the skewed
-building columns (COMMONAREA_MODE, YEARS_BUILD_AVG) come out above AMT_CREDIT. The settings chosen in params.yaml
-(`drift.stattest`, `drift.stattest_threshold`, `drift.psi_threshold`) are explained there.
+Two measures are kept side by side. Evidently's per-column test gives the report a reader opens: its defaults
+above 1,000 rows, a normed Wasserstein distance for numbers and a Jensen-Shannon distance for categories, with
+the numbers' threshold raised from 0.1 to 0.15 for a measured reason given in params.yaml. Our own PSI, binned on
+the reference's deciles with missing values as a bin of their own, is the credit-risk industry's stability index
+and stays steady down to a few thousand rows (evidently's "psi" bins numbers into equal-width bins over both
+samples, which puts the skewed building columns above AMT_CREDIT). The settings (`drift.stattest`,
+`drift.stattest_threshold`, `drift.psi_threshold`) are explained in params.yaml.
+
+What is watched is what the model uses: the champion's top features by mean |SHAP| (`watched_features`, from the
+explain stage's ranking), engineered history aggregates included, and the score itself.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ class DriftSettings:
     psi_bins: int
     psi_threshold: float
     sample_size: int
-    top_features: tuple[str, ...]
+    watched_features: int  # how many of the champion's top features by mean |SHAP| are watched
 
     @classmethod
     def from_params(cls, params: dict) -> DriftSettings:
@@ -77,8 +80,13 @@ class DriftSettings:
             psi_bins=int(section["psi_bins"]),
             psi_threshold=float(section["psi_threshold"]),
             sample_size=int(section["sample_size"]),
-            top_features=tuple(section["top_features"]),
+            watched_features=section["watched_features"],
         )
+        if isinstance(settings.watched_features, bool) or not isinstance(settings.watched_features, int) or (
+            settings.watched_features < 1
+        ):
+            raise ValueError(f"params.yaml drift.watched_features must be a positive integer (a count of the "
+                             f"champion's top features), got {settings.watched_features!r}")
         for kind, column_type in KINDS.items():  # fail on a misspelt test now, not after a minute of report
             get_registered_stattest(settings.stattest[kind], column_type)
         return settings
@@ -86,6 +94,23 @@ class DriftSettings:
     def test_name(self, kind: str) -> str:
         """Evidently's display name of the test used on columns of this kind."""
         return get_registered_stattest(self.stattest[kind], KINDS[kind]).display_name
+
+
+def watched_features(global_importance: list[dict], count: int) -> list[str]:
+    """The features drift is watched on: the champion's ``count`` first features by mean |SHAP|, as the explain
+    stage ranks them (``global_importance`` of models/explain/explain.json, best first). Both the drift stage and
+    the production monitor call it, so they watch the features the model actually leans on."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"the number of watched features must be a positive integer, got {count!r}")
+    names = [entry.get("feature") if isinstance(entry, dict) else None for entry in global_importance]
+    if any(not isinstance(name, str) or not name for name in names):
+        raise ValueError("global_importance must be a list of {'feature': name, ...} entries (explain.json)")
+    if len(set(names)) != len(names):
+        raise ValueError("global_importance names a feature twice: rerun the explain stage")
+    if count > len(names):
+        raise ValueError(f"{count} watched features asked for, the explain stage ranks only {len(names)}: lower "
+                         "drift.watched_features or raise explain.top_features in params.yaml")
+    return names[:count]
 
 
 def without_sentinels(frame: pd.DataFrame) -> pd.DataFrame:
@@ -305,67 +330,114 @@ def rule_fr(settings: DriftSettings, kind: str) -> str:
     return f"{test} ≥\u00a0{threshold}"
 
 
-def conclusion_fr(
-    table: pd.DataFrame,
-    top_features: list[str],
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    settings: DriftSettings,
-    names: tuple[str, str] = ("application_train", "application_test"),
-) -> str:
-    """The paragraph the methodological note quotes: how many columns drift, which ones and how strongly (by PSI),
-    what moved in the categorical ones, and what it means for a model trained on the reference."""
-    n = len(table)
+def flagged_by_psi(table: pd.DataFrame) -> str:
+    """The drifted rows of a table named with their PSI, grouped by the PSI's usual reading (forte, modérée...)."""
     flagged = table[table["drifted"].fillna(False)].sort_values("psi", ascending=False)
+    levels = []
+    for level in ("forte", "modérée", "légère"):
+        named = [f"{r.feature} ({french_number(r.psi)})" for r in flagged.itertuples() if strength(r.psi) == level]
+        if named:
+            levels.append(f"{level}{'s' if len(named) > 1 else ''} : {french_list(named)}")
+    return " ; ".join(levels)
+
+
+def psi_only(table: pd.DataFrame) -> str:
+    """Rows our PSI flags and evidently does not, named with their PSI ("" when none)."""
+    rows = table[table["psi_drifted"] & ~table["drifted"].fillna(False)].sort_values("psi", ascending=False)
+    return french_list([f"{r.feature} ({french_number(r.psi)})" for r in rows.itertuples()])
+
+
+def applications_fr(table: pd.DataFrame, reference: pd.DataFrame, current: pd.DataFrame, settings: DriftSettings,
+                    names: tuple[str, str]) -> list[str]:
+    """Sentences on the application columns: how many drift, which ones and how strongly (by PSI), what moved in
+    the categorical ones, and what our PSI adds."""
+    n = len(table)
+    flagged = table[table["drifted"].fillna(False)]
     rules = f"{rule_fr(settings, 'numerical')} pour les variables numériques, " + (
         f"{rule_fr(settings, 'categorical')} pour les catégorielles"
     )
     between = f"entre {names[0]} (référence) et {names[1]} selon evidently ({rules})"
     if flagged.empty:
-        parts = [f"Sur {n} variables, aucune ne dérive {between}."]
+        parts = [f"Sur {n} variables de la demande, aucune ne dérive {between}."]
     else:
         parts = [
-            (
-                f"Sur {n} variables, {len(flagged)} {verb_for(len(flagged))} {between}, "
-                f"soit {french_share(len(flagged) / n)}."
-            )
+            (f"Sur {n} variables de la demande, {len(flagged)} {verb_for(len(flagged))} {between}, "
+             f"soit {french_share(len(flagged) / n)}."),
+            f"Dérives mesurées par le PSI — {flagged_by_psi(table)}.",
         ]
-        levels = []
-        for level in ("forte", "modérée", "légère"):
-            named = [f"{r.feature} ({french_number(r.psi)})" for r in flagged.itertuples() if strength(r.psi) == level]
-            if named:
-                levels.append(f"{level}{'s' if len(named) > 1 else ''} : {french_list(named)}")
-        parts.append("Dérives mesurées par le PSI — " + " ; ".join(levels) + ".")
-        for r in flagged[flagged["kind"] == "categorical"].itertuples():
+        for r in flagged[flagged["kind"] == "categorical"].sort_values("psi", ascending=False).itertuples():
             label, before, after = main_category_move(reference[r.feature], current[r.feature])
             parts.append(f"Pour {r.feature}, la part de « {label} » passe de {french_share(before)} "
                          f"à {french_share(after)}.")
-    psi_only = table[table["psi_drifted"] & ~table["drifted"].fillna(False)].sort_values("psi", ascending=False)
-    if not psi_only.empty:
-        named = french_list([f"{r.feature} ({french_number(r.psi)})" for r in psi_only.itertuples()])
+    if psi_only(table):
         parts.append(
             f"Le PSI (déciles de la référence, valeurs manquantes comprises, seuil "
-            f"{french_number(settings.psi_threshold)}) signale en outre {named}, sous le seuil d'evidently, qui "
-            "écarte les valeurs manquantes."
+            f"{french_number(settings.psi_threshold)}) signale en outre {psi_only(table)}, sous le seuil d'evidently, "
+            "qui écarte les valeurs manquantes."
         )
-    top_flagged = [f for f in flagged["feature"] if f in top_features]
-    if top_flagged:
-        word = "variable" if len(top_flagged) == 1 else "variables"
-        parts.append(
-            f"Parmi les {len(top_features)} variables clés suivies (celles d'où viennent les facteurs les plus "
-            f"influents du modèle), {len(top_flagged)} "
-            f"{word} {verb_for(len(top_flagged))} ({french_list(top_flagged)}) : le modèle sera appliqué à des clients "
-            "différents de ceux sur lesquels il a été appris, ses probabilités peuvent y être moins bien calibrées et "
-            "le seuil moins adapté ; ces variables sont à surveiller en production, et un nouvel apprentissage est à "
-            "envisager si la dérive s'accentue."
-        )
-    elif flagged.empty:
-        parts.append("Le modèle est appliqué à une population comparable à celle sur laquelle il a été appris.")
+    return parts
+
+
+def watched_fr(watched: pd.DataFrame) -> list[str]:
+    """Sentences on the champion's most influential features, compared on the feature files."""
+    n, flagged = len(watched), watched[watched["drifted"].fillna(False)]
+    scope = (f"Les {n} variables les plus influentes du modèle (|SHAP| moyen), agrégats d'historique compris, "
+             "comparées sur les variables calculées des mêmes clients")
+    if flagged.empty:
+        parts = [f"{scope} : aucune ne dérive selon evidently."]
     else:
+        parts = [f"{scope} : {len(flagged)} {verb_for(len(flagged))} selon evidently — {flagged_by_psi(watched)}."]
+    if psi_only(watched):
+        parts.append(f"Le PSI signale en outre {psi_only(watched)}, sous le seuil d'evidently.")
+    return parts
+
+
+def score_fr(score: dict, settings: DriftSettings, names: tuple[str, str]) -> str:
+    """The sentence on the score: does the distribution of the champion's probabilities move, and what it does to
+    the share of clients refused at the threshold."""
+    verdict = "dérive" if score["drifted"] else "ne dérive pas"
+    if score["psi_drifted"] and not score["drifted"]:
+        verdict += f" selon evidently mais son PSI dépasse le seuil de {french_number(settings.psi_threshold)}"
+    refused = score["refused_share"]
+    return (
+        f"La distribution du score (probabilité de défaut donnée par le modèle) des clients de "
+        f"{names[1]}, comparée à celle des clients de validation de {names[0]}, que le modèle n'a pas vus, {verdict} "
+        f"(PSI {french_number(score['psi'])}, {TESTS_FR.get(settings.stattest['numerical'], score['evidently_test'])} "
+        f"{french_number(score['evidently_score'])}) ; la part de clients "
+        f"refusés au seuil de {french_number(score['threshold'], 3)} passe de {french_share(refused['reference'])} "
+        f"à {french_share(refused['current'])}."
+    )
+
+
+def conclusion_fr(
+    table: pd.DataFrame,
+    watched: pd.DataFrame,
+    score: dict,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    settings: DriftSettings,
+    names: tuple[str, str] = ("application_train", "application_test"),
+) -> str:
+    """The paragraph the methodological note quotes: the application columns that drift (which, how strongly, what
+    moved in the categorical ones), then the model's own view, its most influential features (``watched``, in
+    their rank order) and its score, and what it means for a model trained on the reference."""
+    parts = [*applications_fr(table, reference, current, settings, names), *watched_fr(watched),
+             score_fr(score, settings, names)]
+    moved = list(watched.loc[watched["drifted"].fillna(False), "feature"])
+    if score["drifted"] or moved:
+        what = french_list([*moved, *(["le score"] if score["drifted"] else [])])
         parts.append(
-            f"Aucune des {len(top_features)} variables clés suivies ne dérive : la dérive touche des "
-            "variables secondaires et son effet attendu sur les scores est limité."
+            f"Le modèle sera appliqué à des clients différents de ceux sur lesquels il a été appris ({what}) : ses "
+            "probabilités peuvent y être moins bien calibrées et le seuil moins adapté ; la production est à suivre "
+            "sur ces mêmes mesures, et un nouvel apprentissage est à envisager si la dérive s'accentue."
         )
+    elif table["drifted"].fillna(False).any():
+        parts.append(
+            "La dérive touche des variables secondaires pour le modèle : ni ses variables les plus influentes ni son "
+            "score ne dérivent selon evidently, et son effet mesuré sur les décisions est limité."
+        )
+    else:
+        parts.append("Le modèle est appliqué à une population comparable à celle sur laquelle il a été appris.")
     return " ".join(parts)
 
 
@@ -373,6 +445,7 @@ def conclusion_fr(
 # The drift stage: application_test (current) against application_train (reference)
 # ---------------------------------------------------------------------------------------------------------
 NOT_COMPARED = ("SK_ID_CURR", "TARGET")  # an id and the label: neither is an input of the model
+SCORE = "score"  # the champion's probability of default, as a column of its own
 
 
 def application_columns(reference: pd.DataFrame, current: pd.DataFrame) -> list[str]:
@@ -380,39 +453,83 @@ def application_columns(reference: pd.DataFrame, current: pd.DataFrame) -> list[
     return [c for c in reference.columns if c in current.columns and c not in NOT_COMPARED]
 
 
-def checked_top_features(settings: DriftSettings, columns: list[str]) -> list[str]:
-    """The top features must be application columns: a misspelt or engineered name would silently shrink the
-    scope the note reports on."""
-    unknown = [f for f in settings.top_features if f not in columns]
-    if unknown:
-        raise ValueError(f"params.yaml drift.top_features: not application columns: {', '.join(unknown)}")
-    return list(settings.top_features)
+@dataclass(frozen=True)
+class DriftInputs:
+    """What the drift stage compares, reference first: the raw application tables, the feature rows of the same
+    clients (the model's inputs, engineered history aggregates included), the champion's scores, and which
+    features are watched."""
+
+    applications: tuple[pd.DataFrame, pd.DataFrame]
+    features: tuple[pd.DataFrame, pd.DataFrame]
+    scores: tuple[np.ndarray, np.ndarray]  # reference: the holdout of the training clients, which the model never saw
+    watched: list[str]
+    threshold: float  # the champion's decision threshold
+
+    def checked(self) -> DriftInputs:
+        """Watched features must be columns of both feature files: a missing one would silently shrink the scope."""
+        for side, frame in zip(("reference", "current"), self.features):
+            missing = [f for f in self.watched if f not in frame.columns]
+            if missing:
+                raise ValueError(f"watched features absent from the {side} feature rows: {', '.join(missing)} "
+                                 "(are models/explain and data/features from the same run?)")
+        for side, scores in zip(("reference", "current"), self.scores):
+            if not len(scores) or not np.all((scores >= 0) & (scores <= 1)):
+                raise ValueError(f"{side} scores must be probabilities, at least one")
+        return self
 
 
-def analyse(reference: pd.DataFrame, current: pd.DataFrame, settings: DriftSettings, seed: int):
-    """The per-column table, the summary, and evidently's snapshots for both scopes (all columns, top features)."""
-    reference, current = without_sentinels(reference), without_sentinels(current)
-    columns = application_columns(reference, current)
-    top = checked_top_features(settings, columns)
-    table, all_snapshot = compare(reference, current, columns, settings, seed)
-    top_table, top_snapshot = compare(reference, current, top, settings, seed)
-    table.insert(2, "top_feature", table["feature"].isin(top))
-    evidently_rows = min(len(reference), settings.sample_size), min(len(current), settings.sample_size)
+def score_drift(inputs: DriftInputs, settings: DriftSettings, seed: int) -> tuple[dict, Snapshot]:
+    """The train->test drift of the champion's score: our PSI and evidently's test (those of numerical columns),
+    the mean probabilities and the shares refused at the threshold, and evidently's snapshot."""
+    reference, current = (pd.DataFrame({SCORE: np.asarray(s, dtype="float64")}) for s in inputs.scores)
+    table, snapshot = compare(reference, current, [SCORE], settings, seed)
+    record = feature_records(table)[SCORE]
+    record.update({
+        "reference": "holdout of application_train (clients the model never saw)", "current": "application_test",
+        "rows": {"reference": len(reference), "current": len(current)},
+        "mean": {"reference": float(reference[SCORE].mean()), "current": float(current[SCORE].mean())},
+        "threshold": inputs.threshold,
+        "refused_share": {"reference": float((reference[SCORE] >= inputs.threshold).mean()),
+                          "current": float((current[SCORE] >= inputs.threshold).mean())},
+    })
+    return record, snapshot
+
+
+def analyse(inputs: DriftInputs, settings: DriftSettings, seed: int):
+    """The per-column table (application columns, then the watched features with their SHAP rank), the summary,
+    and evidently's snapshots: all application columns, watched features, score."""
+    inputs = inputs.checked()
+    reference, current = (without_sentinels(f) for f in inputs.applications)
+    features = [without_sentinels(f) for f in inputs.features]
+    table, all_snapshot = compare(reference, current, application_columns(reference, current), settings, seed)
+    watched, watched_snapshot = compare(*features, inputs.watched, settings, seed)
+    score, score_snapshot = score_drift(inputs, settings, seed)
+    table.insert(1, "scope", "application")
+    watched.insert(1, "scope", "watched")
+    watched.insert(2, "shap_rank", np.arange(1, len(watched) + 1))
     summary = {
         "reference": "application_train",
         "current": "application_test",
         "rows": {"reference": len(reference), "current": len(current)},
-        "rows_compared_by_evidently": {"reference": evidently_rows[0], "current": evidently_rows[1]},
+        "rows_compared_by_evidently": {"reference": min(len(reference), settings.sample_size),
+                                       "current": min(len(current), settings.sample_size)},
         "settings": {
             "stattest": settings.stattest,
             "stattest_threshold": settings.stattest_threshold,
             "psi_bins": settings.psi_bins,
             "psi_threshold": settings.psi_threshold,
             "sample_size": settings.sample_size,
+            "watched_features": settings.watched_features,
         },
+        "rules_fr": {kind: rule_fr(settings, kind) for kind in KINDS},
         "all_columns": scope_summary(table),
-        "top_features": {**scope_summary(top_table), "features": top},
-        "features": feature_records(table),
-        "conclusion_fr": conclusion_fr(table, top, reference, current, settings),
+        "watched_features": {
+            **scope_summary(watched), "source": "models/explain (mean |SHAP| of the champion, best first)",
+            "features": list(inputs.watched), "per_feature": feature_records(watched.drop(columns="scope")),
+        },
+        "score": score,
+        "features": feature_records(table.drop(columns="scope")),
+        "conclusion_fr": conclusion_fr(table, watched, score, reference, current, settings),
     }
-    return table, summary, all_snapshot, top_snapshot
+    both = pd.concat([table, watched], ignore_index=True).astype({"shap_rank": "Int64"})
+    return both, summary, {"all": all_snapshot, "watched": watched_snapshot, "score": score_snapshot}

@@ -1,8 +1,9 @@
 """The prediction-event store: one row per scoring request, written by the API and read by the monitor.
 
-SQLAlchemy Core gives one code path for the default SQLite file and for PostgreSQL. The API must never wait on
-the database nor lose an event, so it hands events to an `EventWriter`, whose background thread writes them in
-batches and flushes everything on `close()`.
+SQLAlchemy Core gives one code path for the default SQLite file and for PostgreSQL. The API must not serve a
+decision that is not on record (EU AI Act, art. 12), so it hands events to an `EventWriter` and answers only once
+the writer's background thread has committed them: concurrent requests' events share one transaction (group
+commit), and a store that does not take them in time makes the request fail (503) instead of hang.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import queue
 import threading
 import time
 import uuid
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from numbers import Number
 from typing import Self
@@ -110,7 +113,11 @@ def _json_text(value) -> str:
 
 def create_store(url: str | None = None) -> Engine:
     """An engine on the store, with the table created if missing. SQLite runs in WAL mode with a busy timeout, so
-    the monitor can read while the API writes, and several API workers can share the file."""
+    the monitor can read while the API writes, and several API workers can share the file. synchronous=NORMAL
+    (SQLite's advice for WAL): a commit is in the log file, which survives a crash of the API (``kill -9``
+    included), without a disk sync per commit; a power cut may take the last commits. FULL would survive that too
+    but cost the API 20 % of its throughput (benchmarks/api_load.py); PostgreSQL (EVENTS_URL) flushes its WAL at
+    every commit, shared by the group."""
     url = store_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_json_text)
@@ -118,8 +125,10 @@ def create_store(url: str | None = None) -> Engine:
         @event.listens_for(engine, "connect")
         def _wal(dbapi_connection, _record) -> None:
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
-    else:
-        engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")  # per connection: see above
+    else:  # a server that does not answer fails the connection in seconds (the API then answers 503), not minutes
+        timeout = {} if "connect_timeout" in url else {"connect_timeout": 5}
+        engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text, connect_args=timeout)
     _create_table(engine)
     return engine
 
@@ -224,49 +233,71 @@ def _sqlite_row(row: dict) -> tuple:
     return (created, *(_json_text(row[c]) if c == "inputs" else row[c] for c in EVENT_COLUMNS[2:]))
 
 
-class EventWriter:
-    """Writes prediction events from a background thread, so that `put` never waits on the database.
+class StoreUnavailable(RuntimeError):
+    """The store did not take an event within the writer's timeout: the decision must not be served."""
 
-    Events queue in memory and are written in batches of up to `batch_size`, at least every `flush_seconds`. A
-    failed write is retried, with growing pauses, until it succeeds: no event is dropped. The one exception is an
-    event whose request_id is already stored: that request is in the store, so the copy is logged and counted in
-    `duplicates`, and the rest of its batch is written. `put` blocks only when `max_pending` events are already
-    waiting (the database is far behind), which is backpressure, not loss. `close()` writes everything still
-    queued before returning; it also runs at interpreter exit.
+
+@dataclass
+class _Pending:
+    """One caller's events, committed together, and the future that tells the caller when they are durable."""
+
+    rows: list[dict]
+    future: Future
+    deadline: float
+
+
+class EventWriter:
+    """Commits prediction events from one background thread and tells each caller when its own are durable.
+
+    `put` (one event) and `put_many` (events stored all or none) check the events in the caller's thread and
+    return a `concurrent.futures.Future` that resolves once the transaction holding them has committed, so that the
+    API answers a request only when its decision is on record: a crash (even ``kill -9``) after the answer cannot
+    lose it. Group commit keeps this cheap: while one transaction commits, the events of the requests that arrive
+    meanwhile wait in the queue, and the next transaction takes them all (up to `max_group` rows), so the cost of a
+    commit (SQLite's sync of its log, PostgreSQL's WAL flush) is shared by every request waiting at that moment.
+
+    A failed commit is retried with short pauses; a caller whose events are still not stored `timeout` seconds
+    after `put` gets `StoreUnavailable` (the API answers 503) and its events are not written. A request_id
+    already stored fails that caller only (IntegrityError), the other callers of its group are committed.
+    `close()` commits everything queued before returning; it also runs at interpreter exit.
     """
 
     _STOP = object()
 
-    def __init__(
-        self, engine: Engine, batch_size: int = 500, flush_seconds: float = 0.5, max_pending: int = 1_000_000
-    ) -> None:
+    def __init__(self, engine: Engine, timeout: float = 5.0, max_group: int = 1000) -> None:
         self.engine = engine
-        self.batch_size = batch_size
-        self.flush_seconds = flush_seconds
+        self.timeout = timeout
+        self.max_group = max_group
         self.written = 0
-        self.duplicates = 0
-        self._queue: queue.Queue = queue.Queue(maxsize=max_pending)
+        self.transactions = 0
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = threading.Event()
         self._closing = threading.Lock()  # no event can slip into the queue behind the stop mark
         self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
         self._thread.start()
         atexit.register(self.close)
 
-    def put(self, event_: dict) -> None:
-        """Queue one event; a malformed event raises here, in the caller."""
-        row = event_row(event_)
+    def put(self, event_: dict) -> Future:
+        """Queue one event; a malformed event raises here, in the caller. The future resolves once it is stored."""
+        return self.put_many([event_])
+
+    def put_many(self, events: list[dict]) -> Future:
+        """Queue events to be stored in one transaction, all or none; the future resolves to their number."""
+        rows = [event_row(e) for e in events]
+        future: Future = Future()
         with self._closing:
             if self._closed.is_set():
                 raise RuntimeError("EventWriter is closed")
-            self._queue.put(row)
+            self._queue.put(_Pending(rows, future, time.monotonic() + self.timeout))
+        return future
 
     @property
     def pending(self) -> int:
         return self._queue.qsize()
 
     def close(self, timeout: float | None = None) -> None:
-        """Write every queued event, then stop. With a timeout, raise TimeoutError if events are still unwritten
-        when it expires (the thread keeps trying; nothing is discarded)."""
+        """Commit every queued event, then stop. With a timeout, raise TimeoutError if the thread is still at work
+        when it expires."""
         with self._closing:
             if not self._closed.is_set():
                 self._closed.set()
@@ -274,7 +305,7 @@ class EventWriter:
                 atexit.unregister(self.close)
         self._thread.join(timeout)
         if self._thread.is_alive():
-            raise TimeoutError(f"{self.pending} prediction events not yet written")
+            raise TimeoutError(f"{self.pending} groups of prediction events not yet written")
 
     def __enter__(self) -> Self:
         return self
@@ -282,54 +313,66 @@ class EventWriter:
     def __exit__(self, *_exc) -> None:
         self.close()
 
-    def _next_batch(self) -> tuple[list[dict], bool]:
-        """Up to batch_size events, waiting at most flush_seconds for the first; and whether the stop mark came."""
-        batch: list[dict] = []
-        try:
-            item = self._queue.get(timeout=self.flush_seconds)
-        except queue.Empty:
-            return batch, False
+    def _next_group(self) -> tuple[list[_Pending], bool]:
+        """Every caller waiting now (at least one, up to max_group rows); and whether the stop mark came."""
+        group: list[_Pending] = []
+        rows = 0
+        item = self._queue.get()
         while True:
             if item is self._STOP:
-                return batch, True
-            batch.append(item)
-            if len(batch) >= self.batch_size:
-                return batch, False
+                return group, True
+            if item.future.set_running_or_notify_cancel():  # a caller that gave up is not written
+                group.append(item)
+                rows += len(item.rows)
+            if rows >= self.max_group:
+                return group, False
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return batch, False
+                return group, False
 
-    def _write(self, batch: list[dict]) -> None:
-        """Insert one batch, retrying with pauses of up to 5 s until the database takes it. The rows are checked
-        before they are queued, so the only integrity error left is a request_id already stored: the batch is
-        then written event by event and only the duplicate is left out."""
-        pause = 0.1
-        while True:
+    def _insert(self, rows: list[dict]) -> None:
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql(SQLITE_INSERT, [_sqlite_row(row) for row in rows])
+            else:
+                connection.execute(insert(prediction_events), rows)
+
+    def _commit(self, group: list[_Pending]) -> None:
+        """Store a group in one transaction and resolve its futures; retried until each caller's deadline."""
+        pause = 0.02
+        while group:
             try:
-                with self.engine.begin() as connection:
-                    if connection.dialect.name == "sqlite":
-                        connection.exec_driver_sql(SQLITE_INSERT, [_sqlite_row(row) for row in batch])
-                    else:
-                        connection.execute(insert(prediction_events), batch)
-                self.written += len(batch)
-                return
-            except IntegrityError:
-                if len(batch) == 1:
-                    log.error("prediction event %s is already stored; this copy is not written", batch[0]["request_id"])
-                    self.duplicates += 1
+                self._insert([row for item in group for row in item.rows])
+            except IntegrityError as error:  # rows are checked before they are queued: a request_id already stored
+                if len(group) == 1:
+                    log.error("prediction events %s: already stored", [r["request_id"] for r in group[0].rows])
+                    group[0].future.set_exception(error)
                 else:
-                    for row in batch:
-                        self._write([row])
+                    for item in group:
+                        self._commit([item])
                 return
-            except Exception:  # the database is down, locked or unreachable: keep the batch and try again
-                log.exception("writing %d prediction events failed; retrying in %.1f s", len(batch), pause)
-                time.sleep(pause)
-                pause = min(pause * 2, 5.0)
+            except Exception as error:  # noqa: BLE001 - the store is down, locked or unreachable: retry until late
+                now = time.monotonic()
+                late = [item for item in group if item.deadline <= now]
+                group = [item for item in group if item.deadline > now]
+                log.warning("storing %d prediction events failed (%s); %d callers told the store is unavailable",
+                            sum(len(i.rows) for i in group + late), error, len(late))
+                for item in late:
+                    item.future.set_exception(StoreUnavailable(f"the event store did not answer: {error}"))
+                if group:
+                    time.sleep(min(pause, max(0.0, min(i.deadline for i in group) - now)))
+                    pause = min(pause * 2, 0.5)
+            else:
+                self.transactions += 1
+                for item in group:
+                    self.written += len(item.rows)
+                    item.future.set_result(len(item.rows))
+                return
 
     def _run(self) -> None:
         stop = False
         while not stop:
-            batch, stop = self._next_batch()
-            if batch:
-                self._write(batch)
+            group, stop = self._next_group()
+            if group:
+                self._commit(group)

@@ -38,6 +38,7 @@ STRATEGY_NAMES = {
 }
 ATTRIBUTE_NAMES = {"sexe": "sexe", "age": "âge"}
 KIND_NAMES = {"numerical": "numérique", "categorical": "catégorielle"}
+DRIFT_SCOPES = {"application": "demande", "watched": "variables du modèle"}  # drift_psi.csv's `scope`
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -243,7 +244,9 @@ def fairness_values(fair: dict) -> dict:
 
 
 def drift_values(drift: dict) -> dict:
-    """The drift between the training and the test applications."""
+    """The drift between the training and the test applications, of the raw columns, of the model's most
+    influential features and of its score."""
+    watched, score_drift = drift["watched_features"], drift["score"]
     return {
         "conclusion": drift["conclusion_fr"],
         "colonnes": count(drift["all_columns"]["columns"]),
@@ -251,6 +254,10 @@ def drift_values(drift: dict) -> dict:
         "colonnes_psi": count(drift["all_columns"]["psi_drifted_columns"]),
         "seuil_psi": french_number(drift["settings"]["psi_threshold"], 2),
         "echantillon": count(drift["rows_compared_by_evidently"]["reference"]),
+        "regle_numerique": drift["rules_fr"]["numerical"],
+        "regle_categorielle": drift["rules_fr"]["categorical"],
+        "suivies": count(watched["columns"]),
+        "score_reference": count(score_drift["rows"]["reference"]),
     }
 
 
@@ -369,12 +376,16 @@ def importance_table(r: Reports, rows: int = IMPORTANCE_ROWS) -> pd.DataFrame:
 
 
 def drift_table(r: Reports) -> pd.DataFrame:
-    """Columns flagged by evidently or by our PSI, strongest first."""
+    """Columns flagged by evidently or by our PSI, strongest first: the application columns, then the model's
+    watched features (with their rank by mean |SHAP|)."""
     d = r.drift
     flagged = d[d["drifted"].fillna(False).astype(bool) | d["psi_drifted"].astype(bool)]
-    return formatted(flagged.sort_values("psi", ascending=False), {
+    flagged = flagged.assign(order=flagged["scope"].ne("application")).sort_values(["order", "psi"],
+                                                                                   ascending=[True, False])
+    return formatted(flagged, {
         "Variable": ("feature", lambda f: f"`{f}`"), "Type": ("kind", KIND_NAMES.get),
-        "Importante": ("top_feature", lambda b: yes_no(bool(b), "oui", "")), "PSI": ("psi", score),
+        "Comparée sur": ("scope", DRIFT_SCOPES.get),
+        "Rang SHAP": ("shap_rank", lambda rank: "" if pd.isna(rank) else count(rank)), "PSI": ("psi", score),
         "Score evidently": ("evidently_score", score),
         "Dérive (evidently)": ("drifted", lambda b: yes_no(bool(b), "oui", "non")),
     })
@@ -389,8 +400,8 @@ def fairness_table(r: Reports) -> pd.DataFrame:
 
 
 NUMERIC = ("AUC", "Coût / client", "Seuil", "Apprentissage (s)", "Seuil optimal", "Rappel", "Précision", "F1",
-           "Valeur", "Clients refusés", "|SHAP| moyen", "PSI", "Score evidently", "Clients", "Taux d'accord",
-           "Refus à tort", "Rang")
+           "Valeur", "Clients refusés", "|SHAP| moyen", "PSI", "Rang SHAP", "Score evidently", "Clients",
+           "Taux d'accord", "Refus à tort", "Rang")
 
 
 def note_tables(r: Reports, params: dict) -> dict[str, str]:

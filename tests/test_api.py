@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import httpx
 import pandas as pd
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy.exc import OperationalError
 
 from app.api import create_app
 from app.schemas import Application, bounds
@@ -88,7 +90,8 @@ def test_the_filter_dependency_and_the_key_show_in_the_openapi_document(client):
     assert names("/population/points") == ["x", "y", *FILTERS, "ids", "n"]
     personal = [(path, method) for path, item in paths.items() for method, operation in item.items()
                 if operation.get("security") == [{"apiKey": []}]]
-    assert sorted(path for path, _ in personal) == sorted(p for p in paths if p.startswith(("/clients", "/population")))
+    keyed = ("/clients", "/population", "/outcomes")  # personal data, and the bank's outcome feed
+    assert sorted(path for path, _ in personal) == sorted(p for p in paths if p.startswith(keyed))
 
 
 def test_a_known_client_scores_as_the_batch_features_of_the_featurize_stage(client, explained_project, known):
@@ -376,6 +379,34 @@ def test_shutdown_flushes_every_event_of_a_real_server(explained_project, tmp_pa
     finally:
         stop_service(process)  # SIGTERM: a graceful shutdown (uvicorn then re-raises it: exit code -15)
     assert len(read_events(create_store(url))) == sent
+
+
+@pytest.mark.parametrize("store", ["fails", "hangs"])
+def test_a_store_that_does_not_take_the_event_makes_the_prediction_fail_with_503(service, tmp_path, monkeypatch,
+                                                                                  store):
+    """No decision without its record: a store that refuses (or never answers) turns /predict into a quick 503;
+    once it is back, predictions are answered and stored again."""
+    with TestClient(create_app(settings(tmp_path), service=service)) as api:
+        writer = api.app.state.scorer.events
+        writer.timeout = 0.5
+
+        def down():
+            if store == "hangs":
+                time.sleep(3)
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+        monkeypatch.setattr(writer.engine, "begin", down)
+        started = time.monotonic()
+        refused = api.post("/predict", json={"AMT_CREDIT": 1e5})
+        assert time.monotonic() - started < 2.5
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+        assert "aucune décision n'est rendue sans être enregistrée" in refused.json()["detail"]
+        time.sleep(3 if store == "hangs" else 0)  # the hung call gives up
+        monkeypatch.undo()
+        served = api.post("/predict", json={"AMT_CREDIT": 1e5})
+        assert served.status_code == 200
+    assert read_events(create_store(settings(tmp_path).events_url))["request_id"].tolist() == [
+        served.json()["request_id"]]
 
 
 # -- schemathesis ---------------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""PSI, the drift summary and its French conclusion, the drift stage end to end, and what it flags on the default
-synthetic data."""
+"""PSI, the watched features (the champion's top SHAP features), the score's drift, the drift summary and its French
+conclusion, the drift stage end to end on a tiny trained project, and what it flags on the default synthetic data."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -102,30 +103,91 @@ def test_summary_flags_an_injected_shift_and_ignores_an_unshifted_copy():
     assert flagged.loc["AMT_CREDIT", "drifted"] and flagged.loc["AMT_CREDIT", "psi_drifted"]
     assert flagged.drop(index="AMT_CREDIT")[["drifted", "psi_drifted"]].eq(False).all().all()
     assert flagged.loc["AMT_CREDIT", "evidently_test"] == "Wasserstein distance (normed)"
-    assert flagged.loc["NAME_CONTRACT_TYPE", "evidently_test"] == "PSI"
+    assert flagged.loc["NAME_CONTRACT_TYPE", "evidently_test"] == "Jensen-Shannon distance"
     assert D.scope_summary(table) == {
         "columns": 5, "drifted_columns": 1, "drifted_share": 0.2, "psi_drifted_columns": 1, "psi_drifted_share": 0.2,
     }
 
 
-def test_the_conclusion_names_the_drift_in_french():
-    reference = D.without_sentinels(applications(6000, seed=1))
-    current = D.without_sentinels(applications(1500, seed=3))
+def inputs_for(current_scores: np.ndarray, watched_shift: float = 1.0, threshold: float = 0.1) -> D.DriftInputs:
+    """Drift inputs whose feature rows are application-like tables (AMT_CREDIT scaled by ``watched_shift`` in the
+    current rows) and whose reference scores are Beta(2, 18) draws."""
+    reference = applications(6000, seed=1)
+    current = applications(1500, seed=3)
+    current_features = current.assign(AMT_CREDIT=current["AMT_CREDIT"] * watched_shift)
+    return D.DriftInputs(
+        applications=(reference, current),
+        features=(reference, current_features),
+        scores=(np.random.default_rng(4).beta(2, 18, 5000), current_scores),
+        watched=["EXT_SOURCE_2", "AMT_CREDIT"],
+        threshold=threshold,
+    )
+
+
+def test_a_shifted_score_is_flagged_and_an_unshifted_one_is_not():
+    rng = np.random.default_rng(5)
+    calm, _ = D.score_drift(inputs_for(rng.beta(2, 18, 2000)), SETTINGS, seed=0)
+    assert not calm["drifted"] and not calm["psi_drifted"] and calm["psi"] < 0.02
+    assert calm["rows"] == {"reference": 5000, "current": 2000}
+
+    riskier = rng.beta(3, 15, 2000)  # mean 0.17 instead of 0.10
+    shifted, _ = D.score_drift(inputs_for(riskier), SETTINGS, seed=0)
+    assert shifted["drifted"] and shifted["psi_drifted"] and shifted["psi"] > 0.25
+    assert shifted["evidently_test"] == "Wasserstein distance (normed)" and shifted["evidently_score"] > 0.15
+    assert shifted["refused_share"]["current"] == pytest.approx((riskier >= 0.1).mean())
+    assert shifted["refused_share"]["current"] > shifted["refused_share"]["reference"] + 0.2
+    assert shifted["mean"]["current"] == pytest.approx(riskier.mean())
+
+
+def test_the_conclusion_names_the_drift_the_watched_features_and_the_score_in_french():
+    rng = np.random.default_rng(6)
+    inputs = inputs_for(rng.beta(3, 15, 1500), watched_shift=1.5)
+    reference, current = (D.without_sentinels(f) for f in inputs.applications)
     revolving_share_one_percent = np.where(np.arange(1500) < 15, "Revolving loans", "Cash loans")
     current["NAME_CONTRACT_TYPE"] = pd.Series(revolving_share_one_percent, dtype="str")
-    current["AMT_CREDIT"] *= 1.5
     table, _ = D.compare(reference, current, COLUMNS, SETTINGS, seed=0)
-    text = D.conclusion_fr(table, ["AMT_CREDIT", "EXT_SOURCE_2"], reference, current, SETTINGS)
-    assert text.startswith("Sur 5 variables, 2 dérivent entre application_train (référence) et application_test")
-    assert "distance de Wasserstein normalisée ≥\u00a00,15" in text and "soit 40,0\u00a0%" in text
+    watched, _ = D.compare(*inputs.features, inputs.watched, SETTINGS, seed=0)
+    score, _ = D.score_drift(inputs, SETTINGS, seed=0)
+    text = D.conclusion_fr(table, watched, score, reference, current, SETTINGS)
+    assert text.startswith("Sur 5 variables de la demande, 1 dérive entre application_train (référence) et "
+                           "application_test selon evidently")
+    assert "distance de Wasserstein normalisée ≥\u00a00,15" in text and "distance de Jensen-Shannon ≥\u00a00,1" in text
     assert "la part de « Revolving loans » passe de" in text and "à 1,0\u00a0%" in text
-    assert ("Parmi les 2 variables clés suivies (celles d'où viennent les facteurs les plus influents du modèle), "
-            "1 variable dérive (AMT_CREDIT)") in text
+    assert "Les 2 variables les plus influentes du modèle (|SHAP| moyen)" in text
+    assert "1 dérive selon evidently — forte : AMT_CREDIT (" in text
+    assert "La distribution du score (probabilité de défaut donnée par le modèle)" in text and ", dérive (PSI" in text
+    assert "la part de clients refusés au seuil de 0,100 passe de" in text
+    assert "appris (AMT_CREDIT et le score) :" in text
     assert not re.search(r"\d\.\d", text)  # decimal commas only
 
+    calm_watched = watched.assign(drifted=False, psi_drifted=False)
+    calm_score = {**score, "drifted": False, "psi_drifted": False}
+    secondary = D.conclusion_fr(table, calm_watched, calm_score, reference, current, SETTINGS)
+    assert "aucune ne dérive selon evidently" in secondary and ", ne dérive pas (PSI" in secondary
+    assert secondary.endswith("ni ses variables les plus influentes ni son score ne dérivent selon evidently, et son "
+                              "effet mesuré sur les décisions est limité.")
     calm = table.assign(drifted=False, psi_drifted=False)
-    quiet = D.conclusion_fr(calm, ["AMT_CREDIT"], reference, current, SETTINGS)
-    assert quiet.startswith("Sur 5 variables, aucune ne dérive")
+    quiet = D.conclusion_fr(calm, calm_watched, calm_score, reference, current, SETTINGS)
+    assert quiet.startswith("Sur 5 variables de la demande, aucune ne dérive")
+    assert quiet.endswith("une population comparable à celle sur laquelle il a été appris.")
+
+
+IMPORTANCE = [{"feature": f, "label": f.lower(), "mean_abs_shap": 1.0 / (i + 1)}
+              for i, f in enumerate(["EXT_SOURCE_MEAN", "INSTAL_DBD_MEAN", "EXT_SOURCE_3", "BURO_DAYS_CREDIT_MEAN"])]
+
+
+def test_the_watched_features_are_the_first_of_the_shap_ranking():
+    assert D.watched_features(IMPORTANCE, 3) == ["EXT_SOURCE_MEAN", "INSTAL_DBD_MEAN", "EXT_SOURCE_3"]
+    assert D.watched_features(IMPORTANCE, 4) == [g["feature"] for g in IMPORTANCE]
+    with pytest.raises(ValueError, match="5 watched features asked for, the explain stage ranks only 4"):
+        D.watched_features(IMPORTANCE, 5)
+    for count in (0, -1, 2.0, True, "3"):
+        with pytest.raises(ValueError, match="positive integer"):
+            D.watched_features(IMPORTANCE, count)
+    with pytest.raises(ValueError, match="feature"):
+        D.watched_features([{"name": "EXT_SOURCE_MEAN"}], 1)
+    with pytest.raises(ValueError, match="twice"):
+        D.watched_features(IMPORTANCE + IMPORTANCE[:1], 2)
 
 
 def test_french_numbers_have_a_decimal_comma_and_spaced_thousands():
@@ -134,38 +196,91 @@ def test_french_numbers_have_a_decimal_comma_and_spaced_thousands():
     assert D.french_share(0.0833) == "8,3\u00a0%"
 
 
-def test_a_misspelt_test_or_top_feature_fails_early():
+def test_a_misspelt_test_a_bad_count_or_an_absent_watched_feature_fails_early():
     with pytest.raises(ValueError, match="wasserstien"):
         D.DriftSettings.from_params(drift_params(stattest={"numerical": "wasserstien", "categorical": "psi"}))
-    settings = D.DriftSettings.from_params(drift_params(top_features=["AMT_CREDIT", "BUREAU_DAYS_CREDIT_MEAN"]))
-    with pytest.raises(ValueError, match="BUREAU_DAYS_CREDIT_MEAN"):
-        D.analyse(applications(500, 1), applications(200, 2), settings, seed=0)
+    with pytest.raises(ValueError, match="drift.watched_features must be a positive integer"):
+        D.DriftSettings.from_params(drift_params(watched_features=0))
+    inputs = inputs_for(np.full(10, 0.1))
+    with pytest.raises(ValueError, match="BURO_DAYS_CREDIT_MEAN"):
+        D.analyse(replace(inputs, watched=["AMT_CREDIT", "BURO_DAYS_CREDIT_MEAN"]), SETTINGS, seed=0)
+    with pytest.raises(ValueError, match="probabilities"):
+        D.analyse(replace(inputs, scores=(np.array([0.1, 1.2]), np.array([0.1]))), SETTINGS, seed=0)
 
 
-def test_stage_writes_reports_table_and_summary(tmp_path, monkeypatch):
-    prepared = tmp_path / "data/prepared"
-    prepared.mkdir(parents=True)
-    applications(4000, seed=1).to_parquet(prepared / "application_train.parquet", index=False)
-    test = applications(1000, seed=2).drop(columns="TARGET")
-    test.assign(AMT_CREDIT=test["AMT_CREDIT"] * 1.5).to_parquet(prepared / "application_test.parquet", index=False)
-    params = {"seed": 42, **drift_params(top_features=["AMT_CREDIT", "EXT_SOURCE_2"], sample_size=3000)}
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    monkeypatch.chdir(tmp_path)
+WATCHED = 8  # of the 12 features the tiny explain stage ranks
 
+
+def drift_project(explained: Path, root: Path, test_features: pd.DataFrame | None = None) -> Path:
+    """A scratch project reading the tiny trained project's data and models (linked, never written), with its own
+    params.yaml and reports/, and, when given, its own feature rows of the test clients."""
+    (root / "data/features").mkdir(parents=True)
+    (root / "data/prepared").symlink_to(explained / "data/prepared")
+    (root / "models").symlink_to(explained / "models")
+    (root / "data/features/train.parquet").symlink_to(explained / "data/features/train.parquet")
+    test = root / "data/features/test.parquet"
+    if test_features is None:
+        test.symlink_to(explained / "data/features/test.parquet")
+    else:
+        test_features.to_parquet(test, index=False)
+    params = load_params(explained / PARAMS)
+    params["drift"] = {**DRIFT, "watched_features": WATCHED}
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    return root
+
+
+def ranked_features(explained: Path) -> list[str]:
+    config = json.loads((explained / "models/explain/explain.json").read_text())
+    return [g["feature"] for g in config["global_importance"]]
+
+
+def test_stage_watches_the_shap_top_features_and_the_score(explained_project, tmp_path, monkeypatch):
+    monkeypatch.chdir(drift_project(explained_project, tmp_path))
     stage.main()
 
-    for report in ("reports/drift/data_drift.html", "reports/drift/data_drift_top_features.html"):
-        assert (tmp_path / report).stat().st_size > 10_000
+    for report in ("data_drift.html", "data_drift_watched_features.html", "score_drift.html"):
+        assert (tmp_path / "reports/drift" / report).stat().st_size > 10_000
     summary = json.loads((tmp_path / "reports/metrics/drift.json").read_text())
-    assert summary["all_columns"]["columns"] == 5 and summary["all_columns"]["drifted_columns"] == 1
-    assert summary["top_features"]["columns"] == 2 and summary["top_features"]["drifted_share"] == 0.5
-    assert summary["rows_compared_by_evidently"] == {"reference": 3000, "current": 1000}
-    credit = summary["features"]["AMT_CREDIT"]
-    assert credit["drifted"] is True and credit["top_feature"] is True and credit["psi"] > 0.25
-    assert credit["evidently_test"] == "Wasserstein distance (normed)" and credit["evidently_score"] > 0.2
-    assert summary["conclusion_fr"].startswith("Sur 5 variables, 1 dérive") and summary["seconds"] >= 0
+    watched = summary["watched_features"]
+    assert watched["features"] == ranked_features(explained_project)[:WATCHED]
+    assert watched["columns"] == WATCHED and list(watched["per_feature"]) == watched["features"]
+    assert summary["settings"]["watched_features"] == WATCHED
+    split = pd.read_parquet(explained_project / "data/prepared/split.parquet")
+    tests = len(pd.read_parquet(explained_project / "data/features/test.parquet", columns=["SK_ID_CURR"]))
+    score = summary["score"]
+    assert score["rows"] == {"reference": int(split["holdout"].sum()), "current": tests}
+    reference = pd.read_parquet(explained_project / "models/champion/reference_scores.parquet")
+    assert score["mean"]["reference"] == pytest.approx(reference["probability"].mean())  # the served scores
+    assert not score["drifted"] and score["evidently_score"] < 0.15
     table = pd.read_csv(tmp_path / "reports/tables/drift_psi.csv")
-    assert table["feature"].iloc[0] == "AMT_CREDIT" and set(table["feature"]) == set(COLUMNS)
+    in_scope = table[table["scope"] == "watched"].sort_values("shap_rank")
+    assert in_scope["feature"].tolist() == watched["features"] and in_scope["shap_rank"].tolist() == [*range(1, 9)]
+    assert table.loc[table["scope"] == "application", "shap_rank"].isna().all()
+    assert summary["all_columns"]["columns"] == (table["scope"] == "application").sum()
+    assert "Les 8 variables les plus influentes du modèle" in summary["conclusion_fr"]
+
+
+def test_stage_flags_a_shifted_test_set_and_names_what_moved(explained_project, tmp_path, monkeypatch):
+    """The test clients replaced by the riskiest third of the holdout: the score drifts, and so do the features
+    the model leans on; the conclusion names them."""
+    from credit_scoring.bundle import load_bundle
+
+    train = pd.read_parquet(explained_project / "data/features/train.parquet")
+    split = pd.read_parquet(explained_project / "data/prepared/split.parquet")
+    holdout = train[train["SK_ID_CURR"].isin(split.loc[split["holdout"], "SK_ID_CURR"])]
+    scores = load_bundle(explained_project / "models/champion").probability(holdout)
+    riskiest = holdout[scores >= np.quantile(scores, 2 / 3)].drop(columns="TARGET")
+    monkeypatch.chdir(drift_project(explained_project, tmp_path, riskiest))
+    stage.main()
+
+    summary = json.loads((tmp_path / "reports/metrics/drift.json").read_text())
+    score, text = summary["score"], summary["conclusion_fr"]
+    assert score["drifted"] and score["psi_drifted"] and score["psi"] > 0.25
+    assert score["refused_share"]["current"] > score["refused_share"]["reference"]
+    moved = [f for f, row in summary["watched_features"]["per_feature"].items() if row["drifted"]]
+    assert moved and summary["watched_features"]["drifted_columns"] == len(moved)
+    assert all(f in text for f in moved)
+    assert f"appris ({D.french_list([*moved, 'le score'])}) :" in text
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
-"""The prediction-event store on SQLite and PostgreSQL, and the background writer the API hands events to."""
+"""The prediction-event store on SQLite and PostgreSQL, and the group-commit writer the API awaits before answering."""
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,13 +116,14 @@ def test_a_malformed_event_is_refused_before_it_is_queued(changes, message):
         E.event_row(an_event(**changes))
 
 
-def test_writer_stores_every_event_from_many_threads(store):
-    """10 threads put 1000 events each while the writer batches them: every event is stored, once."""
-    writer = E.EventWriter(store, batch_size=256, flush_seconds=0.05)
+def test_writer_stores_every_event_from_many_threads_in_shared_commits(store):
+    """10 threads put 300 events each, each waiting for its event to be stored before the next, as requests do:
+    every event is stored once, and concurrent events share transactions (group commit)."""
+    writer = E.EventWriter(store)
 
     def client() -> None:
-        for _ in range(1000):
-            writer.put(an_event())
+        for _ in range(300):
+            assert writer.put(an_event()).result(timeout=30) == 1
 
     threads = [threading.Thread(target=client) for _ in range(10)]
     for t in threads:
@@ -129,46 +131,95 @@ def test_writer_stores_every_event_from_many_threads(store):
     for t in threads:
         t.join()
     writer.close()
-    assert writer.written == 10_000
-    assert stored(store) == 10_000
-    assert E.read_events(store)["request_id"].nunique() == 10_000
+    assert writer.written == 3000 and stored(store) == 3000
+    assert E.read_events(store)["request_id"].nunique() == 3000
+    assert writer.transactions < 3000 / 2  # groups of several requests' events, not one commit per event
 
 
-def test_put_returns_at_once_and_close_flushes(store):
-    writer = E.EventWriter(store, flush_seconds=60)  # it would wait a minute for more events before writing
-    writer.put(an_event())
-    assert stored(store) == 0
+def test_an_event_is_stored_before_its_future_resolves(store):
+    """What the API waits for: when the future says stored, another connection already sees the row."""
+    seen = []
+    with E.EventWriter(store) as writer:
+        for i in range(20):
+            future = writer.put(an_event(request_id=f"r-{i}"))
+            future.add_done_callback(lambda _f, i=i: seen.append((i, stored(store))))
+            future.result(timeout=30)
+    assert seen == [(i, i + 1) for i in range(20)]
+
+
+def test_put_many_stores_a_request_s_events_together(store):
+    with E.EventWriter(store) as writer:
+        assert writer.put_many([an_event() for _ in range(7)]).result(timeout=30) == 7
+    assert stored(store) == 7
+
+
+def test_close_commits_what_is_queued_and_refuses_more(store):
+    writer = E.EventWriter(store)
+    futures = [writer.put(an_event()) for _ in range(100)]
     writer.close()
-    assert stored(store) == 1
+    assert all(f.done() and f.result() == 1 for f in futures) and stored(store) == 100
     with pytest.raises(RuntimeError, match="closed"):
         writer.put(an_event())
 
 
-def test_writer_keeps_retrying_while_the_database_fails(store, monkeypatch):
-    """Three failed attempts (database down) and then success: nothing is lost."""
-    real_begin, failures = store.begin, []
+def failing_begin(store, monkeypatch, failures: int | None):
+    """engine.begin fails `failures` times (None: always), as a store that is down does; returns the count."""
+    real_begin, failed = store.begin, []
 
     def flaky_begin():
-        if len(failures) < 3:
-            failures.append(1)
+        if failures is None or len(failed) < failures:
+            failed.append(1)
             raise OperationalError("INSERT", {}, Exception("server closed the connection"))
         return real_begin()
 
     monkeypatch.setattr(store, "begin", flaky_begin)
-    with E.EventWriter(store, flush_seconds=0.01) as writer:
-        for _ in range(50):
-            writer.put(an_event())
-    assert len(failures) == 3 and stored(store) == 50
+    return failed
 
 
-def test_writer_leaves_out_only_an_already_stored_request(store):
+def test_writer_retries_while_the_database_fails_briefly(store, monkeypatch):
+    """Three failed attempts and then success, within the timeout: nothing is lost, no caller is refused."""
+    failed = failing_begin(store, monkeypatch, 3)
+    with E.EventWriter(store, timeout=10) as writer:
+        futures = [writer.put(an_event()) for _ in range(50)]
+        assert [f.result(timeout=30) for f in futures] == [1] * 50
+    assert len(failed) == 3 and stored(store) == 50
+
+
+def test_a_store_that_stays_down_fails_the_callers_in_time_and_stores_nothing_of_theirs(store, monkeypatch):
+    failing_begin(store, monkeypatch, None)
+    writer = E.EventWriter(store, timeout=0.5)
+    started = time.monotonic()
+    futures = [writer.put(an_event(request_id=f"lost-{i}")) for i in range(5)]
+    for future in futures:
+        with pytest.raises(E.StoreUnavailable, match="server closed the connection"):
+            future.result(timeout=10)
+    assert time.monotonic() - started < 3
+    monkeypatch.undo()  # the store is back: the next event is stored, the refused ones never are
+    assert writer.put(an_event(request_id="after")).result(timeout=10) == 1
+    writer.close()
+    assert E.read_events(store)["request_id"].tolist() == ["after"]
+
+
+def test_a_request_id_already_stored_fails_its_caller_only(store, monkeypatch):
+    """The duplicate shares a transaction with four other callers (the first commit is held until they are all
+    queued): those four are stored, the duplicate's caller hears the integrity error."""
     E.write_events(store, [an_event(request_id="seen")])
+    real_begin, gate = store.begin, threading.Event()
+
+    def held_begin():
+        gate.wait(10)
+        return real_begin()
+
+    monkeypatch.setattr(store, "begin", held_begin)
     with E.EventWriter(store) as writer:
-        for i in range(5):
-            writer.put(an_event(request_id=f"new-{i}"))
-        writer.put(an_event(request_id="seen"))
-    assert writer.written == 5 and writer.duplicates == 1
-    assert stored(store) == 6
+        first = writer.put(an_event(request_id="first"))
+        futures = {f"new-{i}": writer.put(an_event(request_id=f"new-{i}")) for i in range(4)}
+        duplicate = writer.put(an_event(request_id="seen"))
+        gate.set()
+        assert first.result(timeout=10) == 1 and all(f.result(timeout=10) == 1 for f in futures.values())
+        with pytest.raises(IntegrityError):
+            duplicate.result(timeout=10)
+    assert writer.written == 5 and stored(store) == 6
 
 
 def _open_store(url: str, barrier) -> None:
@@ -204,7 +255,7 @@ def test_the_writer_stores_exactly_what_write_events_stores(store):
     inputs = {"AMT_CREDIT": 1.5e5, "NAME_CONTRACT_TYPE": "Cash loans", "EXT_SOURCE_1": None, "CNT_CHILDREN": 2}
     E.write_events(store, [an_event(request_id="a", created_at=when, inputs=inputs, client_id=100002)])
     with E.EventWriter(store) as writer:
-        writer.put(an_event(request_id="b", created_at=when, inputs=inputs, client_id=100002))
+        writer.put(an_event(request_id="b", created_at=when, inputs=inputs, client_id=100002)).result(timeout=30)
     events = E.read_events(store).drop(columns=["id", "request_id"])
     assert events["created_at"].iloc[1] == pd.Timestamp(when).tz_convert("UTC")
     pd.testing.assert_series_equal(events.iloc[0], events.iloc[1], check_names=False)

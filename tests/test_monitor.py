@@ -1,5 +1,6 @@
 """Production monitoring over a SQLite event store: quiet on events like the training data, alerting (exit code 1,
-an ALERT line naming the features) on shifted ones."""
+an ALERT line naming what is wrong) on shifted inputs and on a model whose defaults no longer follow its drivers;
+the watched features are the champion's top features by mean |SHAP|, computed with the serving feature code."""
 
 from __future__ import annotations
 
@@ -15,91 +16,186 @@ import pytest
 import yaml
 
 from app import monitor
+from credit_scoring import performance as perf
 from credit_scoring.drift import DriftSettings
+from credit_scoring.features import application_features, application_frame
 from tests.test_drift import applications, drift_params
 
 REPO = Path(__file__).resolve().parents[1]
 # evidently 0.7.23 calls DataFrame.dropna(inplace=True), which pandas 3.1 deprecates, once per column compared
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:pandas.errors.Pandas4Warning")
-TOP = ["NAME_CONTRACT_TYPE", "AMT_CREDIT", "EXT_SOURCE_2", "CNT_CHILDREN", "DAYS_EMPLOYED"]
+HISTORY = "INSTAL_DBD_MEAN"  # a history aggregate among the champion's drivers
+SHAP_TOP = ["EXT_SOURCE_MEAN", HISTORY, "AMT_CREDIT", "NAME_CONTRACT_TYPE_Cash_loans", "EXT_SOURCE_2",
+            "CNT_CHILDREN", "DAYS_EMPLOYED"]
+WATCHED = SHAP_TOP[:6]
 PARAMS = {
     "seed": 42,
     "cost": {"fn": 10, "fp": 1},
-    **drift_params(top_features=TOP),
-    "monitor": {"window_events": 600, "min_events": 200, "psi_alert": 0.25, "drift_share_alert": 0.5},
+    **drift_params(watched_features=6),
+    "monitor": {"window_events": 600, "min_events": 200, "psi_alert": 0.25, "drift_share_alert": 0.5,
+                "period": "month", "min_outcomes": 200, "alpha": 0.01},
 }
+
+
+def featurized(rows: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """What the featurize stage writes for these clients: the application features and a history aggregate."""
+    features = application_features(application_frame(rows.to_dict("records"))).reset_index()
+    features[HISTORY] = rng.normal(-8, 3, len(rows))
+    return features
 
 
 @pytest.fixture
 def work_dir(tmp_path, monkeypatch):
-    """A work tree with params.yaml and a small application_train, and an empty SQLite store named by EVENTS_URL."""
+    """A work tree with params.yaml, a small application_train and its features, the explain stage's ranking, the
+    champion's holdout scores (calibrated: TARGET drawn from them) and an empty SQLite store named by EVENTS_URL."""
+    rng = np.random.default_rng(1)
+    train = applications(5000, seed=1)
+    holdout = train.index[:2500]
+    scores = rng.beta(1.6, 18.4, len(holdout))
+    train.loc[holdout, "TARGET"] = (rng.random(len(holdout)) < scores).astype("int64")
     (tmp_path / "data/prepared").mkdir(parents=True)
-    applications(5000, seed=1).to_parquet(tmp_path / "data/prepared/application_train.parquet", index=False)
+    (tmp_path / "data/features").mkdir(parents=True)
+    train.to_parquet(tmp_path / "data/prepared/application_train.parquet", index=False)
+    featurized(train, rng).to_parquet(tmp_path / "data/features/train.parquet", index=False)
+    (tmp_path / "models/champion").mkdir(parents=True)
+    pd.DataFrame({"SK_ID_CURR": train.loc[holdout, "SK_ID_CURR"], "probability": scores}).to_parquet(
+        tmp_path / "models/champion/reference_scores.parquet", index=False)
+    (tmp_path / "models/explain").mkdir(parents=True)
+    importance = [{"feature": f, "label": f, "mean_abs_shap": 1.0 / (i + 1)} for i, f in enumerate(SHAP_TOP)]
+    (tmp_path / "models/explain/explain.json").write_text(json.dumps({"global_importance": importance}))
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(PARAMS))
     monkeypatch.setenv("EVENTS_URL", f"sqlite:///{tmp_path / 'events.db'}")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
-def write_reference_scores(work_dir: Path) -> None:
-    """What the threshold stage leaves in models/champion: the champion's probabilities on training clients."""
-    path = work_dir / "models/champion/reference_scores.parquet"
-    path.parent.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    pd.DataFrame({"probability": rng.beta(1.6, 18.4, 8000)}).to_parquet(path, index=False)
-
-
 def summary(work_dir: Path) -> dict:
     return json.loads((work_dir / "reports/monitoring/monitoring.json").read_text())
 
 
+def alert_lines(capsys) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("ALERT")]
+
+
+def test_the_watched_features_are_the_shap_top_list(work_dir, capsys):
+    assert monitor.watched_names(6) == WATCHED
+    monitor.main(["simulate", "--n", "300", "--seed", "1"])
+    monitor.main([])
+    drift = summary(work_dir)["drift"]
+    assert drift["watched_features"] == WATCHED and set(drift["features"]) == set(WATCHED)
+
+
+def test_event_features_are_the_serving_features_with_the_client_history(work_dir):
+    """Known clients get their history row, an unknown one none; application features are recomputed."""
+    train = pd.read_parquet(work_dir / "data/prepared/application_train.parquet").head(3)
+    events = train.drop(columns=["SK_ID_CURR", "TARGET"]).assign(client_id=pd.array([100000, 100001, None],
+                                                                                     dtype="Int64"))
+    history = monitor.client_history(WATCHED)
+    got = monitor.event_features(events, WATCHED, history)
+    expected = pd.read_parquet(work_dir / "data/features/train.parquet").head(3)
+    assert got[HISTORY].iloc[:2].tolist() == pytest.approx(expected[HISTORY].iloc[:2].tolist())
+    assert np.isnan(got[HISTORY].iloc[2])
+    for name in ("EXT_SOURCE_MEAN", "AMT_CREDIT", "NAME_CONTRACT_TYPE_Cash_loans"):
+        assert got[name].tolist() == pytest.approx(expected[name].tolist())
+
+
 def test_quiet_on_events_drawn_from_the_reference(work_dir, capsys):
-    write_reference_scores(work_dir)
     assert monitor.main(["simulate", "--n", "600", "--drift", "none", "--seed", "1"]) == 0
     assert monitor.main([]) == 0
     out = capsys.readouterr()
     assert "ALERT" not in out.err + out.out
     result = summary(work_dir)
+    drift = result["drift"]
     assert result["status"] == "ok" and result["alerts"] == [] and result["window"]["events"] == 600
-    assert set(result["features"]) == set(TOP) and result["drifted_share"] == 0.0
-    assert all(f["psi"] < 0.1 for f in result["features"].values())
-    assert result["scores"]["psi"] < 0.1 and not result["scores"]["drifted"]
-    assert (work_dir / "reports/monitoring/monitoring.html").stat().st_size > 10_000
+    assert drift["drifted_share"] == 0.0 and all(f["psi"] < 0.1 for f in drift["features"].values())
+    assert drift["scores"]["psi"] < 0.1 and not drift["scores"]["drifted"]
+    page = (work_dir / "reports/monitoring/monitoring.html").read_text()
+    assert "Performance réalisée" in page and "Dérive des variables surveillées" in page  # both evidently reports
+    assert result["performance"]["report_period"] in result["performance"]["periods"]
 
 
 def test_alerts_on_shifted_events_naming_the_features(work_dir, capsys):
-    write_reference_scores(work_dir)
     monitor.main(["simulate", "--n", "600", "--drift", "shift", "--seed", "1"])
     assert monitor.main([]) == 1
-    alerts = [line for line in capsys.readouterr().err.splitlines() if line.startswith("ALERT")]
-    assert alerts and "EXT_SOURCE_2" in alerts[0] and "AMT_CREDIT" in alerts[0]
-    assert any("predicted probabilities" in line for line in alerts)
+    alerts = alert_lines(capsys)
+    drift_alerts = [line for line in alerts if line.startswith("ALERT drift")]
+    assert drift_alerts and "EXT_SOURCE_2" in drift_alerts[0] and "AMT_CREDIT" in drift_alerts[0]
+    assert any("predicted probabilities" in line for line in drift_alerts)
     result = summary(work_dir)
     assert result["status"] == "alert" and result["alerts"] == alerts
-    assert result["drifted_features"] == ["AMT_CREDIT", "EXT_SOURCE_2"]
-    assert result["scores"]["mean_current"] > result["scores"]["mean_reference"]
+    assert {"AMT_CREDIT", "EXT_SOURCE_2", "EXT_SOURCE_MEAN"} <= set(result["drift"]["drifted_features"])
+    assert HISTORY not in result["drift"]["drifted_features"]
+
+
+@pytest.mark.parametrize("performance", ["stable", "degraded"])
+def test_degraded_performance_alerts_and_stable_stays_quiet(work_dir, capsys, performance):
+    """Concept drift: the inputs keep their distribution (no drift alert) while realized AUC and cost worsen."""
+    monitor.main(["simulate", "--n", "1500", "--performance", performance, "--seed", "3"])
+    code = monitor.main([])
+    alerts = alert_lines(capsys)
+    if performance == "stable":
+        assert code == 0 and alerts == []
+    else:
+        assert code == 1 and any(line.startswith("ALERT performance") for line in alerts)
+        assert not any(line.startswith("ALERT drift") for line in alerts)
+        period = next(iter(summary(work_dir)["performance"]["periods"].values()))
+        assert period["comparison"]["auc"]["worse"] and period["realized"]["auc"] < period["expected"]["auc"]
+
+
+def holdout_and_stream(seed: int, n: int = 2000) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """A calibrated holdout of 20,000 clients and n served probabilities drawn from the same model."""
+    rng = np.random.default_rng(1000 + seed)
+    p = rng.beta(1.6, 18.4, 20_000)
+    holdout = pd.DataFrame({"probability": p, "target": (rng.random(len(p)) < p).astype("int64")})
+    return holdout, rng.choice(p, n), rng
+
+
+def judged_alerts(seed: int, performance: str) -> list[str]:
+    """The monitor's performance alerts on one simulated period, through the pure functions (no store)."""
+    holdout, served, rng = holdout_and_stream(seed)
+    targets = monitor.simulated_targets(served, performance, rng)
+    threshold = monitor.decision_threshold(PARAMS, Path("absent.json"))
+    decisions = pd.DataFrame({"request_id": [str(i) for i in range(len(served))], "probability": served,
+                              "decision": np.where(served >= threshold, "refusé", "accordé"),
+                              "threshold": threshold, "created_at": pd.Timestamp("2026-03-15", tz="UTC")})
+    outcomes = pd.DataFrame({"request_id": decisions["request_id"], "target": targets})
+    periods = perf.realized_performance(decisions, outcomes, holdout, PARAMS["cost"], 0.01, 200, "month")
+    return perf.alerts(periods, 0.01)
+
+
+def test_false_alarm_rate_over_20_seeds_and_power_on_degraded():
+    stable = [seed for seed in range(20) if judged_alerts(seed, "stable")]
+    degraded = [seed for seed in range(20) if any(a.startswith("ALERT performance") for a in
+                                                  judged_alerts(seed, "degraded"))]
+    assert len(stable) <= 1, stable
+    assert len(degraded) >= 19, degraded
 
 
 def test_the_window_is_the_latest_events(work_dir, capsys):
-    """Shifted events followed by 600 ordinary ones: the latest 600 are judged, and they are quiet."""
+    """Shifted events followed by 600 ordinary ones: the latest 600 are judged, and they drift no more."""
     monitor.main(["simulate", "--n", "400", "--drift", "shift"])
     monitor.main(["simulate", "--n", "600", "--drift", "none"])
-    assert monitor.main([]) == 0
+    monitor.main([])
+    assert not any(line.startswith("ALERT drift") for line in alert_lines(capsys))
     assert summary(work_dir)["window"]["events"] == 600
 
 
 def test_without_reference_scores_only_the_inputs_are_compared(work_dir, capsys):
+    (work_dir / "models/champion/reference_scores.parquet").unlink()
     monitor.main(["simulate", "--n", "300", "--drift", "none"])
     assert monitor.main([]) == 0
     assert "score comparison skipped: models/champion/reference_scores.parquet not found" in capsys.readouterr().out
-    assert "not found" in summary(work_dir)["scores"]["skipped"]
+    result = summary(work_dir)
+    assert "not found" in result["drift"]["scores"]["skipped"]
+    assert "no reference scores" in result["performance"]["note"]
 
 
 def test_too_few_events_are_not_judged(work_dir, capsys):
     monitor.main(["simulate", "--n", "50", "--drift", "shift"])
     assert monitor.main([]) == 0
     result = summary(work_dir)
-    assert result["status"] == "not_enough_events" and result["alerts"] == []
+    assert result["drift"]["status"] == "not_enough_events" and result["alerts"] == []
+    assert "estimate" in next(iter(result["performance"]["periods"].values()))
     assert not (work_dir / "reports/monitoring/monitoring.html").exists()
 
 
@@ -109,18 +205,19 @@ def test_exit_code_and_alert_line_from_the_command_line(work_dir):
     command = [sys.executable, "-m", "app.monitor"]
     run = subprocess.run(command, cwd=work_dir, env=env, capture_output=True, text=True, check=False)
     assert run.returncode == 1, run.stderr
-    assert any(line.startswith("ALERT PSI above 0.25 on top features: ") for line in run.stderr.splitlines())
+    assert any(line.startswith("ALERT drift: PSI above 0.25 on top features: ") for line in run.stderr.splitlines())
 
 
-def test_simulated_events_follow_the_store_schema_and_the_cost_threshold():
+def test_simulated_events_follow_the_store_schema_and_the_threshold():
     reference = applications(1000, seed=1)
-    threshold = monitor.decision_threshold(PARAMS)
+    threshold = monitor.decision_threshold(PARAMS, Path("absent.json"))
     assert threshold == pytest.approx(1 / 11)
     rng = np.random.default_rng(0)
-    plain = monitor.simulate_events(reference, 2000, "none", rng, None, threshold)
-    shifted = monitor.simulate_events(reference, 2000, "shift", rng, None, threshold)
-    assert set(plain[0]) == {"model_version", "client_id", "inputs", "probability", "decision", "threshold",
-                             "latency_ms", "endpoint"}
+    rows, probabilities = monitor.simulated_clients(reference, 2000, rng, None)
+    plain = monitor.simulate_events(rows, probabilities, "none", rng, threshold)
+    shifted = monitor.simulate_events(rows, probabilities, "shift", rng, threshold)
+    assert set(plain[0]) == {"request_id", "model_version", "client_id", "inputs", "probability", "decision",
+                             "threshold", "latency_ms", "endpoint"}
     assert "TARGET" not in plain[0]["inputs"] and "SK_ID_CURR" not in plain[0]["inputs"]
     assert all((e["decision"] == "refusé") == (e["probability"] >= threshold) for e in plain + shifted)
     assert np.mean([e["probability"] for e in plain]) == pytest.approx(0.08, abs=0.01)
@@ -129,23 +226,16 @@ def test_simulated_events_follow_the_store_schema_and_the_cost_threshold():
     assert credit[1] / credit[0] == pytest.approx(1.6, rel=0.1)
 
 
-def test_inputs_are_typed_like_the_reference_and_absent_fields_reported():
-    """Read back from the store's JSON, a field is ints and floats, text, or None."""
-    reference = applications(3000, seed=1)
-    events = pd.DataFrame(
-        {
-            "AMT_CREDIT": [300_000, 450_000.5, None] * 100,
-            "NAME_CONTRACT_TYPE": ["Cash loans", None, "Revolving loans"] * 100,
-            "DAYS_EMPLOYED": [365243, -1200, -30] * 100,
-            "probability": [0.05, 0.1, 0.2] * 100,
-            "decision": ["accordé", "refusé", "refusé"] * 100,
-        }
-    )
-    typed = monitor.inputs_like_reference(events, reference, TOP)
-    assert typed["AMT_CREDIT"].dtype == "float64" and typed["NAME_CONTRACT_TYPE"].dtype == "str"
-    assert typed["DAYS_EMPLOYED"].isna().sum() == 100  # the sentinel
-    assert typed["EXT_SOURCE_2"].isna().all()
-    settings = DriftSettings.from_params(PARAMS)
-    result, _ = monitor.check(events, reference, None, settings, monitor.MonitorSettings.from_params(PARAMS), 0)
-    assert result["absent_features"] == ["EXT_SOURCE_2", "CNT_CHILDREN"]
-    assert set(result["features"]) == {"NAME_CONTRACT_TYPE", "AMT_CREDIT", "DAYS_EMPLOYED"}
+def test_degraded_outcomes_keep_the_default_rate_and_lose_the_ranking():
+    rng = np.random.default_rng(0)
+    p = rng.beta(1.6, 18.4, 50_000)
+    stable, degraded = (monitor.simulated_targets(p, kind, np.random.default_rng(1)) for kind in ("stable",
+                                                                                                   "degraded"))
+    assert degraded.mean() == pytest.approx(stable.mean(), abs=0.005)
+    assert perf.figures(p, degraded, p >= 0.09, PARAMS["cost"])["auc"] < perf.figures(
+        p, stable, p >= 0.09, PARAMS["cost"])["auc"] - 0.08
+
+
+def test_the_monitor_watches_as_many_features_as_the_drift_stage():
+    assert DriftSettings.from_params(PARAMS).watched_features == 6
+    assert monitor.MonitorSettings.from_params(PARAMS).watched_features == 6

@@ -39,14 +39,14 @@ class ClientsController(Controller):
     async def client_score(self, scorer: Scorer, client_id: ClientId) -> Prediction:
         item = scorer.known(client_id, {}, time.perf_counter())  # or UnknownClient
         probability = await scorer.batcher.submit(item)
-        return scorer.record(item, probability, "client_score")
+        return await scorer.record(item, probability, "client_score")
 
     @get("/{client_id:int}/explanation", summary="Why this score: reason codes and local contributions")
     async def client_explanation(self, scorer: Scorer, client_id: ClientId,
                                  top: Annotated[int, Parameter(ge=1, le=30)] = 10) -> Explanation:
         item = scorer.known(client_id, {}, time.perf_counter())  # or UnknownClient
         explained: Explanation = await scorer.explainer.submit((item, top))
-        scorer.record(item, explained.probability, "client_explanation")
+        await scorer.record(item, explained.probability, "client_explanation")
         return explained
 
     @get("/{client_id:int}/similar", summary="The nearest known clients on the main features",

@@ -31,7 +31,7 @@ class ScoringController(Controller):
     async def predict(self, scorer: Scorer, data: Annotated[Application, APPLICATION_BODY]) -> Prediction:
         item = scorer.prepare(data, time.perf_counter())
         probability = await scorer.batcher.submit(item)
-        return scorer.record(item, probability, "predict")
+        return await scorer.record(item, probability, "predict")
 
     @post("/batch", summary=f"Score up to {MAX_BATCH} applications", status_code=200,
           before_request=strict_body(BatchRequest))
@@ -45,5 +45,4 @@ class ScoringController(Controller):
                 raise NotFoundException(detail=f"applications[{index}]: {error}") from None
         loop = asyncio.get_running_loop()
         probabilities = await loop.run_in_executor(None, scorer.score_batch, items)
-        return BatchPrediction([scorer.record(i, p, "predict_batch")
-                                for i, p in zip(items, probabilities, strict=True)])
+        return BatchPrediction(await scorer.record_many(items, probabilities, "predict_batch"))

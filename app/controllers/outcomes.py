@@ -1,0 +1,76 @@
+"""Loan outcomes sent by the bank once it knows whether a loan was repaid (the API key is required: outcomes are
+personal data), stored in the event store's `loan_outcomes` table, a batch all or none (`credit_scoring.outcomes`)."""
+
+from __future__ import annotations
+
+import threading
+from typing import NoReturn
+
+from litestar import Controller, post
+from litestar.datastructures import State
+from litestar.exceptions import ClientException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_409_CONFLICT
+from sqlalchemy import Engine
+
+from app.errors import strict_body
+from app.schemas import OutcomeBatch, OutcomesStored
+from app.security import API_KEY_REQUIRED, require_api_key
+from credit_scoring.outcomes import (
+    Outcome,
+    OutcomeError,
+    UnknownDecision,
+    create_outcome_store,
+    in_utc,
+    store_outcomes,
+)
+
+_STORE_LOCK = threading.Lock()
+
+
+def outcome_store(state: State) -> Engine:
+    """The event store's engine (EVENTS_URL), opened on the first outcome and kept on the app's state."""
+    with _STORE_LOCK:
+        engine = state.get("outcome_store")
+        if engine is None:
+            engine = state.outcome_store = create_outcome_store(state.settings.events_url)
+    return engine
+
+
+def _where(index: int) -> str:
+    return f"outcomes[{index}]"
+
+
+def _refuse(key: str, message: str) -> NoReturn:
+    raise ValidationException(detail=f"{key}: {message}", extra=[{"key": key, "message": message}])
+
+
+class OutcomesController(Controller):
+    path = "/outcomes"
+    guards = (require_api_key,)
+    security = API_KEY_REQUIRED
+
+    @post("/", summary="Store loan outcomes (idempotent, all or nothing)", status_code=200,
+          before_request=strict_body(OutcomeBatch), sync_to_thread=True,
+          description="Each outcome names its decision by `request_id` or by `SK_ID_CURR` (then the latest decision "
+                      "served for the client at or before `observed_at`). An outcome sent again is not stored "
+                      "twice; an unknown request id is a 404 naming it; a TARGET contradicting a stored one is a "
+                      "409; any refusal stores nothing of the batch.")
+    def outcomes(self, state: State, data: OutcomeBatch) -> OutcomesStored:
+        outcomes = []
+        for index, sent in enumerate(data.outcomes):
+            if sent.request_id is None and sent.SK_ID_CURR is None:
+                _refuse(_where(index), "request_id or SK_ID_CURR is required")
+            try:
+                observed = in_utc(sent.observed_at)
+            except ValueError as error:
+                _refuse(f"{_where(index)}.observed_at", str(error))
+            outcomes.append(Outcome(target=sent.TARGET, observed_at=observed, request_id=sent.request_id,
+                                    client_id=sent.SK_ID_CURR))
+        try:
+            result = store_outcomes(outcome_store(state), outcomes)
+        except UnknownDecision as error:
+            raise NotFoundException(detail=f"nothing stored; {error.describe(_where)}") from None
+        except OutcomeError as error:
+            raise ClientException(detail=f"nothing stored; {error.describe(_where)}",
+                                  status_code=HTTP_409_CONFLICT) from None
+        return OutcomesStored(stored=result.stored, already_stored=result.already)
