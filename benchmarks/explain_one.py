@@ -5,8 +5,8 @@
 
 The feature rows are computed beforehand (one-row frames, as the API computes them: `application_features` and
 the featurize stage's history aggregates): what is timed is `local_explanation` on the champion, then the reason
-codes when the explain stage's export is there, each call on another client. Target on the 2-core reference machine: median
-<= 20 ms; the exit status is 1 when it is missed.
+codes when the explain stage's export is there, each call on another client. Target on the 2-core reference
+machine: median <= 20 ms; the exit status is 1 when it is missed.
 """
 
 from __future__ import annotations

@@ -405,8 +405,8 @@ NUMERIC = ("AUC", "Coût / client", "Seuil", "Apprentissage (s)", "Seuil optimal
 
 
 def note_tables(r: Reports, params: dict) -> dict[str, str]:
-    builders = {"synthese": lambda r: summary_table(r, params["tune"]["coarse_sample"]), "validation": holdout_table, "desequilibre": imbalance_table,
-                "seuils": thresholds_table, "importance": importance_table, "derive": drift_table,
+    builders = {"synthese": lambda r: summary_table(r, params["tune"]["coarse_sample"]), "validation": holdout_table,
+                "desequilibre": imbalance_table, "seuils": thresholds_table, "importance": importance_table, "derive": drift_table,
                 "equite": fairness_table}
     return {name: markdown_table(build(r), right=NUMERIC) for name, build in builders.items()}
 

@@ -10,10 +10,10 @@ Pure functions over data frames; `app.monitor` reads the store and prints the al
   loans have outcomes (the usual case: a refused client has no loan to repay), the holdout is restricted to the
   clients it would grant, since an AUC among granted loans alone is lower than over all clients.
 - **Tests**, one-sided, the three of them sharing `monitor.alpha` (Bonferroni: alpha / 3 each, so that a stable
-  model raises a performance or calibration alert in at most alpha of the periods judged): the AUC against the Hanley-McNeil standard error of the expected AUC
-  with the period's numbers of defaults and repaid loans; the cost per client against the holdout's per-client
-  standard deviation over the period's number of outcomes (a normal approximation, fine from a few hundred
-  outcomes). Calibration: the observed default rate against the band the served probabilities predict (mean
+  model raises a performance or calibration alert in at most alpha of the periods judged): the AUC against the
+  Hanley-McNeil standard error of the expected AUC with the period's numbers of defaults and repaid loans; the
+  cost per client against the holdout's per-client standard deviation over the period's number of outcomes (a
+  normal approximation, fine from a few hundred outcomes). Calibration: the observed default rate against the band the served probabilities predict (mean
   probability, standard deviation sqrt(sum p(1-p)) / n, two-sided).
 - **Estimate** before outcomes arrive (NannyML's CBPE idea, written here because nannyml would downgrade the
   pinned LightGBM): if the served probabilities are calibrated, a client with probability p is a default with

@@ -201,8 +201,9 @@ def test_ranges_come_from_the_schema_and_admit_every_real_value():
     assert bounds(columns["DAYS_BIRTH"])[1] == 0
     assert bounds(columns["EXT_SOURCE_2"])[1] < 2  # a normalized score keeps a tight range
     # extremes of the full Kaggle files, beyond the ~13,000 measured rows, are real clients: admitted
-    for name, real_maximum in {"AMT_INCOME_TOTAL": 117_000_000, "OBS_30_CNT_SOCIAL_CIRCLE": 348,
-                               "AMT_REQ_CREDIT_BUREAU_QRT": 261, "CNT_CHILDREN": 19, "AMT_REQ_CREDIT_BUREAU_DAY": 9}.items():
+    real_maxima = {"AMT_INCOME_TOTAL": 117_000_000, "OBS_30_CNT_SOCIAL_CIRCLE": 348, "AMT_REQ_CREDIT_BUREAU_QRT": 261,
+                   "CNT_CHILDREN": 19, "AMT_REQ_CREDIT_BUREAU_DAY": 9}
+    for name, real_maximum in real_maxima.items():
         assert bounds(columns[name])[1] >= real_maximum, name
     assert set(Application.__struct_fields__) == {c.name for c in table("application_test").columns}
 
