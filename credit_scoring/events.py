@@ -129,19 +129,20 @@ def create_store(url: str | None = None) -> Engine:
     else:  # a server that does not answer fails the connection in seconds (the API then answers 503), not minutes
         timeout = {} if "connect_timeout" in url else {"connect_timeout": 5}
         engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text, connect_args=timeout)
-    _create_table(engine)
+    create_tables(engine, prediction_events)
     return engine
 
 
-def _create_table(engine: Engine, attempts: int = 5) -> None:
-    """CREATE TABLE / INDEX IF NOT EXISTS, so that API workers starting together on a new store do not race (with
-    a plain create_all, the slower worker's CREATE TABLE fails and uvicorn stops the whole server). PostgreSQL can
-    still report a concurrent creation as a duplicate type or key: that attempt is retried."""
+def create_tables(engine: Engine, table: Table, attempts: int = 5) -> None:
+    """CREATE TABLE / INDEX IF NOT EXISTS of a table of the store, so that API workers starting together on a new
+    store do not race (with a plain create_all, the slower worker's CREATE TABLE fails and uvicorn stops the whole
+    server). PostgreSQL can still report a concurrent creation as a duplicate type or key: that attempt is
+    retried."""
     for attempt in range(attempts):
         try:
             with engine.begin() as connection:
-                connection.execute(CreateTable(prediction_events, if_not_exists=True))
-                for index in sorted(prediction_events.indexes, key=lambda i: i.name):
+                connection.execute(CreateTable(table, if_not_exists=True))
+                for index in sorted(table.indexes, key=lambda i: i.name):
                     connection.execute(CreateIndex(index, if_not_exists=True))
             return
         except (IntegrityError, ProgrammingError, OperationalError):

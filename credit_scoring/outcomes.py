@@ -17,7 +17,6 @@ row leaves the store as it was.
 from __future__ import annotations
 
 import csv
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +36,9 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-from sqlalchemy.schema import CreateTable
+from sqlalchemy.exc import IntegrityError
 
-from credit_scoring.events import UTCDateTime, create_store, prediction_events
+from credit_scoring.events import UTCDateTime, create_store, create_tables, prediction_events
 
 CSV_COLUMNS = ("request_id", "SK_ID_CURR", "TARGET", "observed_at")
 CHUNK = 500  # ids per IN (...) query
@@ -113,15 +111,7 @@ class Stored:
 def create_outcome_store(url: str | None = None) -> Engine:
     """The event store's engine (`credit_scoring.events.create_store`) with `loan_outcomes` created if missing."""
     engine = create_store(url)
-    for attempt in range(5):  # workers starting together on a new PostgreSQL store may race (see events.py)
-        try:
-            with engine.begin() as connection:
-                connection.execute(CreateTable(loan_outcomes, if_not_exists=True))
-            return engine
-        except (IntegrityError, ProgrammingError, OperationalError):
-            if attempt == 4:
-                raise
-            time.sleep(0.2 * (attempt + 1))
+    create_tables(engine, loan_outcomes)
     return engine
 
 
