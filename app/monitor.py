@@ -9,11 +9,14 @@ look like the clients the model learnt from?
   probabilities while outcomes are missing (`credit_scoring.performance`);
 - compares the latest events' inputs on the model's top features with application_train and the predicted
   probabilities with the champion's reference scores, using our PSI and evidently as the drift stage does;
+- reports, per period of review, the share of the decisions reviewed by a person that they overrode
+  (`decision_reviews`, see `credit_scoring.reviews`);
 - writes reports/monitoring/monitoring.html and monitoring.json, and for a scheduler to act on, exits with 1 and
   prints lines starting with `ALERT performance` (realized AUC or cost per client significantly worse than
   expected, one-sided at `monitor.alpha`), `ALERT calibration` (observed default rate outside the band the served
-  probabilities predict) or `ALERT drift` (a top feature or the scores past `monitor.psi_alert`, or more than
-  `monitor.drift_share_alert` of the top features drifting).
+  probabilities predict), `ALERT drift` (a top feature or the scores past `monitor.psi_alert`, or more than
+  `monitor.drift_share_alert` of the top features drifting) or `ALERT review` (the latest period with at least
+  `monitor.min_reviews` reviews has an override rate outside `monitor.override_band`).
 
 `python -m app.monitor outcomes --file F.csv` stores outcomes (columns request_id or SK_ID_CURR, TARGET,
 observed_at). `python -m app.monitor simulate --n N --drift {none,shift} --performance {stable,degraded}` fills
@@ -45,6 +48,7 @@ from credit_scoring.drift import (  # lets evidently import under pandas 3 (see 
     compare,
     feature_records,
     french_number,
+    french_share,
     sample,
     watched_features,
     without_sentinels,
@@ -70,10 +74,12 @@ from credit_scoring.outcomes import (
     store_outcomes,
 )
 from credit_scoring.params import load_params
+from credit_scoring.reviews import create_review_tables, override_rates, review_alerts, reviews_frame
 
 REPORT_FILE = paths.MONITORING / "monitoring.html"
 SUMMARY_FILE = paths.MONITORING / "monitoring.json"
 SCORE = "probability"
+REVIEW_TITLE = "Révisions humaines\u00a0: décisions du modèle infirmées par période de révision"
 CLASSIFICATION_ROWS = 20_000  # holdout clients evidently's classification report compares with (seeded sample)
 
 # The simulated drift: lower external scores and larger loans, both clearly beyond the train -> test drift.
@@ -98,6 +104,8 @@ class MonitorSettings:
     alpha: float
     period: str
     min_outcomes: int
+    override_band: tuple[float, float]
+    min_reviews: int
 
     @classmethod
     def from_params(cls, params: dict) -> MonitorSettings:
@@ -105,6 +113,10 @@ class MonitorSettings:
         if section["period"] not in perf.PERIODS:
             raise ValueError(f"params.yaml monitor.period must be one of {', '.join(perf.PERIODS)}, "
                              f"got {section['period']!r}")
+        band = section["override_band"]
+        if not (isinstance(band, list | tuple) and len(band) == 2 and 0 <= float(band[0]) <= float(band[1]) <= 1):
+            raise ValueError(f"params.yaml monitor.override_band must be [low, high] with 0 <= low <= high <= 1, "
+                             f"got {section['override_band']!r}")
         return cls(
             window_events=int(section["window_events"]),
             min_events=int(section["min_events"]),
@@ -114,6 +126,8 @@ class MonitorSettings:
             alpha=float(section["alpha"]),
             period=str(section["period"]),
             min_outcomes=int(section["min_outcomes"]),
+            override_band=(float(band[0]), float(band[1])),
+            min_reviews=int(section["min_reviews"]),
         )
 
 
@@ -346,19 +360,54 @@ def classification_report(holdout: pd.DataFrame, current: pd.DataFrame, threshol
     return report.run(*(Dataset.from_pandas(frame, data_definition=definition) for frame in frames))
 
 
-def write_report(parts: dict[str, Snapshot]) -> None:
+def write_report(parts: dict[str, Snapshot], tables: dict[str, str] | None = None) -> None:
     """One page holding each evidently report under a French title (each in its own frame: their scripts and
-    styles stay apart); no page when there is nothing to show, so an older one never passes for this run's."""
-    if not parts:
+    styles stay apart), then our own tables (title -> HTML); no page when there is nothing to show, so an older
+    one never passes for this run's."""
+    tables = tables or {}
+    if not parts and not tables:
         REPORT_FILE.unlink(missing_ok=True)
         return
     sections = "".join(
         f'<section><h2>{escape(title)}</h2><iframe title="{escape(title)}" style="width:100%;height:1400px;'
         f'border:0" srcdoc="{escape(snapshot.get_html_str(as_iframe=False))}"></iframe></section>'
         for title, snapshot in parts.items())
+    sections += "".join(f"<section><h2>{escape(title)}</h2>{html}</section>" for title, html in tables.items())
     REPORT_FILE.write_text('<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Surveillance du '
                            'modèle en production</title></head><body style="font-family:sans-serif">'
                            f"<h1>Surveillance du modèle en production</h1>{sections}</body></html>", encoding="utf-8")
+
+
+def review_section(engine, monitor: MonitorSettings) -> dict:
+    """The override rate of people's reviews per period of review, the band it is judged against, its alert."""
+    reviews = reviews_frame(engine)
+    periods = override_rates(reviews, monitor.period, monitor.override_band, monitor.min_reviews)
+    return {"reviews": len(reviews), "overrides": int((reviews["action"] == "override").sum()),
+            "period": monitor.period, "override_band": list(monitor.override_band),
+            "min_reviews": monitor.min_reviews, "periods": periods,
+            "alerts": review_alerts(periods, monitor.override_band)}
+
+
+def _judgement(record: dict, section: dict) -> str:
+    if record["status"] != "judged":
+        return f"moins de {section['min_reviews']}\u00a0révisions\u00a0: non jugée"
+    where = {"above": "au-dessus de", "below": "en dessous de", None: "dans"}[record["side"]]
+    low, high = section["override_band"]
+    return f"{where} la bande [{french_share(low)}\u00a0; {french_share(high)}]"
+
+
+def review_table(section: dict) -> str | None:
+    """The override rates per period as an HTML table in French, or None without any review."""
+    if not section["periods"]:
+        return None
+    head = "".join(f"<th>{h}</th>" for h in ("Période", "Révisions", "Décisions infirmées", "dont refus infirmés",
+                                              "Taux d\u2019infirmation", "Appréciation"))
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td>{r['reviews']}</td><td>{r['overrides']}</td>"
+        f"<td>{r['refusals_overridden']}</td><td>{french_share(r['override_rate'])}</td>"
+        f"<td>{escape(_judgement(r, section))}</td></tr>"
+        for name, r in section["periods"].items())
+    return f'<table style="border-collapse:collapse" border="1" cellpadding="4"><tr>{head}</tr>{rows}</table>'
 
 
 def window_events(engine, since: datetime | None, settings: MonitorSettings) -> tuple[pd.DataFrame, dict]:
@@ -395,7 +444,9 @@ def run_check(args: argparse.Namespace, params: dict) -> int:
     monitor = MonitorSettings.from_params(params)
     started = time.perf_counter()
     engine = create_outcome_store()
+    create_review_tables(engine)
     events, window = window_events(engine, args.since, monitor)
+    reviews = review_section(engine, monitor)
     reference, skipped = read_reference(args.reference_scores)
     holdout, no_holdout = read_holdout(reference)
     performance, classification = performance_section(engine, holdout, params, monitor)
@@ -407,7 +458,7 @@ def run_check(args: argparse.Namespace, params: dict) -> int:
     scores = reference[SCORE] if reference is not None else None
     drift, snapshot = drift_section(events, scores, skipped, params, monitor)
     settings = asdict(monitor)
-    alerts = performance["alerts"] + drift["alerts"]
+    alerts = performance["alerts"] + drift["alerts"] + reviews["alerts"]
     paths.MONITORING.mkdir(parents=True, exist_ok=True)
     parts = {}
     if classification is not None:
@@ -415,20 +466,22 @@ def run_check(args: argparse.Namespace, params: dict) -> int:
               "jeu de validation"] = classification
     if snapshot is not None:
         parts["Dérive des variables surveillées et des scores"] = snapshot
-    write_report(parts)
+    table = review_table(reviews)
+    write_report(parts, {REVIEW_TITLE: table} if table else None)
     write_json(SUMMARY_FILE, {"status": "alert" if alerts else "ok", "backend": engine.dialect.name,
                               "window": window, "settings": settings, "performance": performance, "drift": drift,
-                              "alerts": alerts, "seconds": round(time.perf_counter() - started, 2)})
-    print(summary_line(performance, drift, len(events)))
+                              "reviews": reviews, "alerts": alerts,
+                              "seconds": round(time.perf_counter() - started, 2)})
+    print(summary_line(performance, drift, len(events), reviews))
     for line in alerts:
         print(line, file=sys.stderr)
     return 1 if alerts else 0
 
 
-def summary_line(performance: dict, drift: dict, events: int) -> str:
+def summary_line(performance: dict, drift: dict, events: int, reviews: dict) -> str:
     judged = [p for p, r in performance["periods"].items() if r.get("status") == "judged"]
     told = (f"{performance['outcomes']} outcomes for {performance['decisions']} decisions, "
-            f"{len(judged)} period(s) judged")
+            f"{len(judged)} period(s) judged; {reviews['reviews']} reviews, {reviews['overrides']} overrides")
     if drift["status"] != "judged":
         return f"monitor: {told}; drift: {drift['note']}; nothing compared"
     share = french_number(100 * drift["drifted_share"], 1)

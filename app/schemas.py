@@ -250,3 +250,66 @@ class OutcomeBatch(Struct, forbid_unknown_fields=True):
 class OutcomesStored(Struct):
     stored: Annotated[int, Meta(description="Outcomes newly stored")]
     already_stored: Annotated[int, Meta(description="Outcomes the store already held (sent before): not stored twice")]
+
+
+# Decision reviews
+class ReviewIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A relationship manager's review of the model's decision for a known client: confirmed or overridden, why,
+    by whom. Without `request_id` the client is scored now and that decision is reviewed."""
+
+    action: Annotated[Literal["confirm", "override"],
+                      Meta(description="confirm: the model's decision stands; override: the other decision")]
+    reason: Annotated[str, Meta(min_length=3, max_length=2000,
+                                description="Why, in free text (3 to 2000 characters, blanks at either end not "
+                                            "counted)")]
+    reviewer: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
+                                  description="The reviewer's identifier: letters, digits, '.', '_' or '-'")]
+    request_id: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[0-9A-Za-z._:-]+$",
+                                    description="The decision reviewed (a prediction's request_id for this "
+                                                "client); by default the client is scored now")] | None = None
+
+
+class Review(Struct):
+    review_id: int
+    client_id: int
+    request_id: str
+    model_decision: Decision
+    model_version: str
+    action: Literal["confirm", "override"]
+    reviewed_decision: Decision
+    reason: str
+    reviewer: str
+    reviewed_at: datetime
+
+
+class ClientReviews(Struct):
+    client_id: int
+    reviews: Annotated[list[Review], Meta(description="Newest first")]
+
+
+# Recourse: what would change a decision
+class ProposalOut(Struct):
+    kind: Annotated[Literal["amount", "shorter", "longer", "margin"],
+                    Meta(description="amount: the largest amount granted over the same duration; shorter/longer: "
+                                     "the nearest duration granted for the same amount; margin (granted "
+                                     "applications): the largest amount that stays granted")]
+    changes: Annotated[dict[str, float], Meta(description="The application fields changed (AMT_CREDIT, AMT_ANNUITY, "
+                                                          "AMT_GOODS_PRICE only) and their new values")]
+    months: Annotated[int, Meta(description="Duration of the proposed loan, in monthly instalments")]
+    probability: Annotated[float, Meta(ge=0, le=1, description="The changed application's probability of "
+                                                               "default, scored by the served model")]
+    decision: Decision
+    text: Annotated[str, Meta(description="The proposal in a French sentence, for the relationship manager")]
+
+
+class RecourseAnswer(Struct):
+    request_id: Annotated[str, Meta(description="The recorded decision the proposals start from")]
+    sk_id_curr: int | None
+    probability: Annotated[float, Meta(ge=0, le=1)]
+    decision: Decision
+    threshold: float
+    model_version: str
+    requested_months: Annotated[int | None, Meta(description="The duration the application's instalment implies "
+                                                             "(null: amount or instalment missing)")]
+    proposals: Annotated[list[ProposalOut], Meta(description="Refused: what would be granted; granted: the "
+                                                             "margin; empty when no such change exists")]

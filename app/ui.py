@@ -18,10 +18,13 @@ import logging
 import math
 import os
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 import gradio as gr
 import pandas as pd
+from gradio.processing_utils import save_bytes_to_cache
 
 from app.filters import Filters
 from app.ui_charts import (
@@ -68,6 +71,12 @@ TRAITS = [("même type de contrat", "contract_type"), ("même sexe", "gender"), 
 WHATIF_FIELDS = [("AMT_INCOME_TOTAL", "Revenu annuel (€)"), ("AMT_CREDIT", "Montant du crédit (€)"),
                  ("AMT_ANNUITY", "Annuité, remboursement par an (€)"), ("AMT_GOODS_PRICE", "Prix du bien financé (€)")]
 DEFAULT_COMPARE = ("PROBABILITY", "AMT_INCOME_TOTAL", "AMT_CREDIT")  # distribution, scatter x, scatter y
+REVIEW_ACTIONS = [("Confirmer la décision du modèle", "confirm"), ("Infirmer la décision du modèle", "override")]
+OTHER_DECISION = {"accordé": "refusé", "refusé": "accordé"}
+REVIEW_TIME_ZONE = ZoneInfo("Europe/Paris")  # reviews are dated as the relationship managers read the time
+# Gradio's cache of the letters handed out: every LETTER_CACHE[0] seconds, files older than LETTER_CACHE[1] seconds
+# are deleted (and all of them when the page stops), so personal letters do not pile up on the server.
+LETTER_CACHE = (600, 3600)
 
 CSS = """
 .gradio-container { font-size: 1rem; }
@@ -83,6 +92,15 @@ CSS = """
 .sheets th { font-weight: 400; width: 60%; }
 .sheets td { font-weight: 600; }
 .alt-text { color: #1F2937; font-size: .95rem; border-left: 4px solid #4B5563; padding-left: .6rem; }
+.confirmation { border: 3px solid #004B75; background: #F0F7FF; color: #0B2540; padding: .75rem 1rem;
+                border-radius: 6px; }
+.reviews table { width: 100%; border-collapse: collapse; table-layout: fixed; }
+.reviews caption { text-align: left; font-weight: 700; padding-bottom: .4rem; color: #111827; }
+.reviews th, .reviews td { text-align: left; vertical-align: top; padding: .35rem .4rem; color: #111827;
+                           border-bottom: 1px solid #CBD5E1; overflow-wrap: anywhere; }
+.reviews td.reason { white-space: pre-line; }
+.reviews th:nth-child(1) { width: 17%; } .reviews th:nth-child(2) { width: 14%; }
+.reviews th:nth-child(3), .reviews th:nth-child(4) { width: 16%; }
 """
 # The page is French: Gradio's template says lang="en", which would make screen readers mispronounce it.
 HEAD = "<script>document.documentElement.lang = 'fr';</script>"
@@ -224,6 +242,72 @@ def model_markdown(model: dict) -> str:
             f"et **accordée** en dessous.")
 
 
+def recourse_html(recourse: dict) -> str:
+    """What would change the decision (/clients/{id}/recourse), one sentence a proposal: for a refused client
+    what would be granted, for a granted one the margin; when there is none, a sentence saying so."""
+    granted = recourse["decision"] == "accordé"
+    texts = [p["text"] for p in recourse["proposals"]]
+    if texts:
+        intro = ("Le montant le plus élevé que le modèle accorderait encore\u00a0:" if granted
+                 else "Le modèle accorderait le crédit avec l'un de ces changements de la demande\u00a0:")
+        items = "".join(f"<li>{html.escape(text)}</li>" for text in texts)
+        body = f"<p>{intro}</p><ul>{items}</ul>"
+    elif recourse["requested_months"] is None:
+        body = ("<p>Le montant ou l'annuité du crédit manque au dossier\u00a0: aucun changement de la demande ne "
+                "peut être calculé.</p>")
+    elif granted:
+        body = "<p>Aucun montant plus élevé sur la même durée ne resterait accordé.</p>"
+    else:
+        body = ("<p>Aucun changement du montant ni de la durée ne mènerait à un accord. Le dossier peut être "
+                "réexaminé par une personne\u00a0: voir «\u00a0Revue par une personne\u00a0» plus bas.</p>")
+    title = "Marge du client" if granted else "Ce qui changerait la décision"
+    return f"<h3>{title}</h3>{body}"
+
+
+def reviewed_decision(model_decision: str, action: str) -> str:
+    """The decision a review keeps: the model's on a confirmation, the other one on an override."""
+    return model_decision if action == "confirm" else OTHER_DECISION[model_decision]
+
+
+def review_outcome(model_decision: str, action: str) -> str:
+    """What the chosen review action would make of the model's decision, in a sentence."""
+    kept = reviewed_decision(model_decision, action)
+    how = "confirmée" if action == "confirm" else "infirmée"
+    return (f"Décision retenue après la revue\u00a0: **{decision_words(kept)}** (décision du modèle\u00a0: "
+            f"{decision_words(model_decision).lower()}, {how}).")
+
+
+def review_time(moment: str) -> str:
+    """An API timestamp (ISO 8601, UTC) as French relationship managers read it: '30/11/2026 à 18:27'."""
+    local = datetime.fromisoformat(moment).astimezone(REVIEW_TIME_ZONE)
+    return local.strftime("%d/%m/%Y à %H:%M")
+
+
+def reviews_html(client_id: int, reviews: list[dict]) -> str:
+    """The client's reviews, newest first, as a table with a caption; a sentence when there is none."""
+    if not reviews:
+        return f"<p>Aucune revue par une personne n'est enregistrée pour le client {client_id}.</p>"
+    e = html.escape
+    head = "".join(f'<th scope="col">{name}</th>' for name in
+                   ("Date (heure de Paris)", "Réviseur", "Action", "Décision retenue", "Motif"))
+    rows = "".join(
+        f"<tr><td>{review_time(r['reviewed_at'])}</td><td>{e(r['reviewer'])}</td>"
+        f"<td>{'Décision confirmée' if r['action'] == 'confirm' else 'Décision infirmée'}</td>"
+        f"<td>{e(decision_words(r['reviewed_decision']))}</td><td class=\"reason\">{e(r['reason'])}</td></tr>"
+        for r in reviews)
+    return (f'<div class="reviews"><table><caption>Revues de la décision pour le client {client_id}, de la plus '
+            f"récente à la plus ancienne</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+def review_confirmation(review: dict) -> str:
+    """The stored review in a sentence (role status: screen readers announce it)."""
+    how = "confirmée" if review["action"] == "confirm" else "infirmée"
+    return (f'<div class="confirmation" role="status"><strong>✔ Revue enregistrée</strong> le '
+            f"{review_time(review['reviewed_at'])}\u00a0: la décision du modèle est {how}, "
+            f"<strong>{html.escape(decision_words(review['reviewed_decision']).lower())}</strong> est retenu. "
+            "Elle figure dans l'historique ci-dessous.</div>")
+
+
 # --------------------------------------------------------------------------------------------------------
 # The page
 # --------------------------------------------------------------------------------------------------------
@@ -246,7 +330,7 @@ class Dashboard:
         self.api = api
 
     def build(self) -> gr.Blocks:
-        with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
+        with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=LETTER_CACHE) as page:
             self.model_state = gr.State(None)   # /model and /features, fetched again if the API was down at load
             self.client_state = gr.State(None)  # the shown client: /clients/{id} and its explanation
             gr.Markdown(INTRO)
@@ -302,6 +386,37 @@ class Dashboard:
             self.reasons = gr.Markdown("", elem_id="reasons")
             self.contrib_plot = gr.Plot(label="Graphique : facteurs qui pèsent sur le score", elem_id="contrib-plot")
             self.contrib_alt = gr.Markdown("", elem_classes="alt-text")
+            self.recourse = gr.HTML("", elem_id="recourse")
+            self._letter_section()
+            self._review_section()
+
+    def _letter_section(self) -> None:
+        gr.Markdown("### Lettre au client\nLa lettre explique au client la décision, ses principales raisons, ce "
+                    "qui la changerait et son droit à un réexamen par une personne. Préparez-la, puis "
+                    "téléchargez-la.")
+        with gr.Row():
+            self.prepare_letter = gr.Button("Préparer la lettre au client (PDF)", elem_id="prepare-letter",
+                                            min_width=180)
+            self.letter = gr.DownloadButton("Télécharger la lettre au client (PDF)", elem_id="download-letter",
+                                            variant="primary", visible=False, min_width=180)
+        self.letter_status = gr.HTML("", elem_id="letter-status")
+
+    def _review_section(self) -> None:
+        gr.Markdown("### Revue par une personne\nLe client peut demander qu'une personne réexamine la décision du "
+                    "modèle. Confirmez-la ou infirmez-la, en donnant le motif\u00a0: la revue est enregistrée "
+                    "avec votre identifiant et ne peut plus être modifiée.")
+        self.review_action = gr.Radio(REVIEW_ACTIONS, value="confirm", label="Votre décision sur ce dossier",
+                                      elem_id="review-action")
+        self.review_outcome = gr.Markdown("", elem_id="review-outcome")
+        self.review_reason = gr.Textbox(label="Motif de la revue (obligatoire)", lines=3, max_lines=10,
+                                        info="De 3 à 2\u202f000 caractères, par exemple les éléments nouveaux "
+                                             "du dossier.", elem_id="review-reason")
+        self.reviewer = gr.Textbox(label="Votre identifiant (obligatoire)", max_lines=1, elem_id="reviewer",
+                                   info="Lettres sans accent, chiffres, points ou tirets, par exemple j.dupont.")
+        self.submit_review = gr.Button("Enregistrer la revue", variant="primary", elem_id="submit-review",
+                                       min_width=180)
+        self.review_result = gr.HTML("", elem_id="review-result")
+        self.review_history = gr.HTML("", elem_id="review-history")
 
     def _data_tab(self) -> None:
         with gr.Tab("Données du client", id="data"):
@@ -395,11 +510,13 @@ class Dashboard:
         state = self.ensure_model(state)
         client = self.api.client(client_key)
         explanation = self.api.explanation(client_key, EXPLAIN_TOP)
-        shown = {"client": client, "explanation": explanation}
+        recourse, rights = self._rights_outputs(client_key, explanation["decision"])
+        shown = {"client": client, "explanation": explanation, "recourse": recourse}
         out = {
             self.message: "", self.client_state: shown, self.client_id: client_key, self.model_state: state,
             self.model_info: model_markdown(state["model"]), self.client_title: f"## 2. Le client {client_key}",
-            **self._score_outputs(explanation, state["model"].get("cost")), self.data: client_sheet_html(client),
+            **self._score_outputs(explanation, state["model"].get("cost")), **rights,
+            self.data: client_sheet_html(client),
             self.whatif_result: "", self.whatif_plot: gr.update(value=None, visible=False), self.whatif_alt: "",
             self.client_area: gr.update(visible=True),
             **{box: client["values"].get(name) for box, (name, _) in zip(self.whatif_inputs, WHATIF_FIELDS)},
@@ -420,6 +537,59 @@ class Dashboard:
                                                                                     cost),
                 self.score_plot: fig, self.score_alt: alt, self.reasons: reasons_markdown(explanation),
                 self.contrib_plot: contrib_fig, self.contrib_alt: contrib_text}
+
+    def _rights_outputs(self, client_id: int, decision: str) -> tuple[dict | None, dict]:
+        """The client's recourse answer (None if the API refused it) and the rights sections of the score tab:
+        what would change the decision, the letter (to prepare), the review form reset and the reviews."""
+        try:
+            recourse = self.api.recourse(client_id)
+            recourse_view = recourse_html(recourse)
+        except ApiError as e:
+            recourse, recourse_view = None, "<h3>Ce qui changerait la décision</h3>" + alert(str(e))
+        return recourse, {
+            self.recourse: recourse_view, self.letter: gr.update(value=None, visible=False), self.letter_status: "",
+            self.review_action: "confirm", self.review_outcome: review_outcome(decision, "confirm"),
+            self.review_reason: "", self.review_result: "", self.review_history: self._history(client_id),
+        }
+
+    def _history(self, client_id: int) -> str:
+        try:
+            return reviews_html(client_id, self.api.reviews(client_id)["reviews"])
+        except ApiError as e:
+            return alert(str(e))
+
+    def make_letter(self, shown):
+        """The client's letter from the API, written to Gradio's cache (cleaned by `LETTER_CACHE`) as
+        lettre-<id>.pdf, and offered by the download button."""
+        if not shown:
+            return {self.message: alert("Choisissez d'abord un client, puis préparez sa lettre.")}
+        client_id = shown["client"]["sk_id_curr"]
+        try:
+            pdf = self.api.letter(client_id)
+        except ApiError as e:
+            return {self.message: "", self.letter: gr.update(value=None, visible=False),
+                    self.letter_status: alert(f"Lettre non préparée. {e}")}
+        path = save_bytes_to_cache(pdf, f"lettre-{client_id}.pdf", self.letter.GRADIO_CACHE)
+        ready = (f'<p role="status">La lettre au client {client_id} est prête\u00a0: cliquez sur '
+                 "«\u00a0Télécharger la lettre au client (PDF)\u00a0».</p>")
+        return {self.message: "", self.letter: gr.update(value=path, visible=True), self.letter_status: ready}
+
+    def record_review(self, shown, action, reason, reviewer):
+        """Send the review to the API: a confirmation and the history refreshed, or the refusal in words."""
+        if not shown:
+            return {self.message: alert("Choisissez d'abord un client, puis enregistrez votre revue.")}
+        client_id = shown["client"]["sk_id_curr"]
+        request_id = (shown.get("recourse") or {}).get("request_id")
+        try:
+            review = self.api.add_review(client_id, action, reason or "", (reviewer or "").strip(), request_id)
+        except ApiError as e:
+            return {self.message: "", self.review_result: alert(f"Revue non enregistrée. {e}")}
+        return {self.message: "", self.review_result: review_confirmation(review), self.review_reason: "",
+                self.review_history: self._history(client_id)}
+
+    @staticmethod
+    def outcome_of(shown, action):
+        return review_outcome(shown["explanation"]["decision"], action) if shown else ""
 
     def comparison(self, shown, state, group_, traits_, feature_, x_, y_):
         client, explanation = shown["client"], shown["explanation"]
@@ -464,7 +634,8 @@ class Dashboard:
                       self.client_title, self.client_area, self.badge, self.sentence, self.score_plot,
                       self.score_alt, self.reasons, self.contrib_plot, self.contrib_alt, self.data,
                       self.whatif_result, self.whatif_plot, self.whatif_alt, *self.whatif_inputs, *pickers,
-                      *self.compare_outputs]
+                      *self.compare_outputs, self.recourse, self.letter, self.letter_status, self.review_action,
+                      self.review_outcome, self.review_reason, self.review_result, self.review_history]
         choices = [self.group, self.traits, *pickers]
         show_inputs = [self.client_id, self.model_state, *choices]
         page.load(safe(self.on_load, message), outputs=[message, self.model_info, self.model_state, *pickers])
@@ -489,6 +660,13 @@ class Dashboard:
         self.simulate.click(safe(self.simulate_score, message), inputs=[self.client_state, *self.whatif_inputs],
                             outputs=[message, self.whatif_result, self.whatif_plot, self.whatif_alt])
         self.reset.click(self.reset_amounts, inputs=self.client_state, outputs=self.whatif_inputs)
+        self.prepare_letter.click(safe(self.make_letter, message), inputs=self.client_state,
+                                  outputs=[message, self.letter, self.letter_status])
+        self.review_action.change(self.outcome_of, inputs=[self.client_state, self.review_action],
+                                  outputs=self.review_outcome)
+        self.submit_review.click(safe(self.record_review, message),
+                                 inputs=[self.client_state, self.review_action, self.review_reason, self.reviewer],
+                                 outputs=[message, self.review_result, self.review_reason, self.review_history])
 
 
 def build_page(api: ScoringApi) -> gr.Blocks:

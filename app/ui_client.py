@@ -8,6 +8,7 @@ server side of the page.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -16,6 +17,18 @@ from app.filters import Filters
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = 10.0  # seconds; a relationship manager waits that long at most before being told
+
+
+UNREADABLE = ("Le service de score a renvoyé une réponse illisible. Réessayez\u00a0; si le problème persiste, "
+              "prévenez le support.")
+# What a refused review body means for the person who filled the form, by the field the API names.
+REVIEW_FIELDS = {
+    "action": "choisissez de confirmer ou d'infirmer la décision",
+    "reason": "le motif de la revue est obligatoire, de 3 à 2\u202f000 caractères",
+    "reviewer": ("votre identifiant est obligatoire\u00a0: de 1 à 64 lettres sans accent, chiffres, points, tirets ou "
+                 "tirets bas, sans espace (par exemple j.dupont)"),
+    "request_id": "la décision revue est inconnue pour ce client\u00a0; affichez de nouveau le client, puis réessayez",
+}
 
 
 class ApiError(Exception):
@@ -41,7 +54,9 @@ class ScoringApi:
             raise SystemExit(f"API_TIMEOUT must be a number of seconds, got {timeout!r}") from None
         return cls(os.environ.get("API_URL", DEFAULT_API_URL), os.environ.get("API_KEY") or None, seconds)
 
-    def _call(self, method: str, path: str, **kwargs) -> Any:
+    def _send(self, method: str, path: str, fields: Mapping[str, str] | None = None, **kwargs) -> httpx.Response:
+        """The successful response of a call; a failure raises ApiError, worded with `fields` (see
+        `_failure_sentence`) when the API names one of them."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
@@ -50,13 +65,16 @@ class ScoringApi:
         except httpx.TransportError:
             raise ApiError(f"Le service de score est injoignable ({self.base_url}). Vérifiez qu'il est démarré, "
                            "puis réessayez.") from None
-        if response.is_success:
-            try:
-                return response.json()
-            except ValueError:
-                raise ApiError("Le service de score a renvoyé une réponse illisible. Réessayez ; si le problème "
-                               "persiste, prévenez le support.") from None
-        raise ApiError(_failure_sentence(response))
+        if not response.is_success:
+            raise ApiError(_failure_sentence(response, fields))
+        return response
+
+    def _call(self, method: str, path: str, fields: Mapping[str, str] | None = None, **kwargs) -> Any:
+        response = self._send(method, path, fields, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(UNREADABLE) from None
 
     def health(self) -> dict:
         return self._call("GET", "/health")
@@ -88,13 +106,53 @@ class ScoringApi:
     def predict(self, application: dict) -> dict:
         return self._call("POST", "/predict", json=application)
 
+    def recourse(self, client_id: int) -> dict:
+        """What would change the client's decision (refused) or the client's margin (granted)."""
+        return self._call("GET", f"/clients/{client_id}/recourse")
 
-def _failure_sentence(response: httpx.Response) -> str:
-    """What went wrong, for a person: the API's own sentence where it names a wrong value, else the status."""
+    def letter(self, client_id: int) -> bytes:
+        """The letter explaining the decision to the client: a PDF document."""
+        response = self._send("GET", f"/clients/{client_id}/letter")
+        if not response.content.startswith(b"%PDF"):
+            raise ApiError(UNREADABLE)
+        return response.content
+
+    def reviews(self, client_id: int) -> dict:
+        """The reviews by a person of the client's decisions, newest first."""
+        return self._call("GET", f"/clients/{client_id}/reviews")
+
+    def add_review(self, client_id: int, action: str, reason: str, reviewer: str,
+                   request_id: str | None = None) -> dict:
+        """Record a person's review (`action` confirm or override) of the decision `request_id` served for the
+        client (by default the client is scored again and that decision is reviewed); the stored review."""
+        body = {"action": action, "reason": reason, "reviewer": reviewer}
+        if request_id:
+            body["request_id"] = request_id
+        return self._call("POST", f"/clients/{client_id}/reviews", REVIEW_FIELDS, json=body)
+
+
+def _fields_at_fault(body: dict) -> list[str]:
+    """The body fields an API refusal names: its `extra` entries' keys, else the `field: message` of its detail."""
+    extra = body.get("extra")
+    keys = [item.get("key") for item in extra if isinstance(item, dict)] if isinstance(extra, list) else []
+    keys = [key for key in keys if key]
+    if not keys:
+        head, colon, _ = str(body.get("detail", "")).partition(":")
+        keys = [head.strip()] if colon and head.strip().isidentifier() else []
+    return keys
+
+
+def _failure_sentence(response: httpx.Response, fields: Mapping[str, str] | None = None) -> str:
+    """What went wrong, for a person: the API's own sentence where it names a wrong value, else the status; a
+    field of `fields` the API names is told by its sentence there."""
     try:
-        detail = str(response.json().get("detail", "")).strip()
+        body = response.json()
+        detail = str(body.get("detail", "")).strip()
     except (ValueError, AttributeError):
-        detail = ""
+        body, detail = {}, ""
+    named = [fields[key] for key in dict.fromkeys(_fields_at_fault(body)) if fields and key in fields]
+    if named and response.status_code in (400, 404, 409, 422):
+        return "Valeur refusée par le service de score\u00a0: " + "\u00a0; ".join(named) + "."
     status = response.status_code
     if status == 401:
         return ("Le service de score refuse l'accès aux données clients : la clé d'accès du tableau de bord "

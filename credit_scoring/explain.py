@@ -19,7 +19,7 @@ import math
 import shutil
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ import pandas as pd
 
 from credit_scoring.bundle import Bundle
 from credit_scoring.labels import FeatureLabel, labels_from_dict
+from credit_scoring.recourse import RecourseSettings
 
 EXPLAIN_DIR = Path("models/explain")
 CONFIG_FILE = "explain.json"
@@ -220,6 +221,7 @@ class ExplainConfig:
     expected_value: float
     global_importance: list[dict]
     labels: dict[str, FeatureLabel]
+    recourse: RecourseSettings
 
     def reasons(self, explanation: LocalExplanation, raising: bool = True) -> list[Reason]:
         return reason_codes(explanation, self.labels, self.max_reasons, self.min_contribution, raising)
@@ -232,7 +234,8 @@ def write_explain_config(config: ExplainConfig, directory: str | Path = EXPLAIN_
     tmp = directory.with_name(f".{directory.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    settings = {f.name: getattr(config, f.name) for f in fields(config) if f.name != "labels"}
+    settings = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in ("labels", "recourse")}
+    settings["recourse"] = asdict(config.recourse)
     (tmp / CONFIG_FILE).write_text(json.dumps(settings, indent=2, ensure_ascii=False) + "\n")
     labels = {name: label.as_dict() for name, label in config.labels.items()}
     (tmp / LABELS_FILE).write_text(json.dumps(labels, indent=2, ensure_ascii=False) + "\n")
@@ -245,7 +248,7 @@ def load_explain_config(directory: str | Path = EXPLAIN_DIR, bundle: Bundle | No
     directory = Path(directory)
     settings = json.loads((directory / CONFIG_FILE).read_text())
     labels = labels_from_dict(json.loads((directory / LABELS_FILE).read_text()))
-    config = ExplainConfig(labels=labels, **settings)
+    config = ExplainConfig(labels=labels, **{**settings, "recourse": RecourseSettings(**settings["recourse"])})
     if bundle is not None:
         explained = (config.model_version, config.model_run_id)
         served = (bundle.model_version, bundle.info.get("mlflow_run_id"))

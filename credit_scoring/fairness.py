@@ -3,12 +3,14 @@
 The holdout clients are decided at the champion threshold (their scores are in
 ``models/champion/reference_scores.parquet``, written once by the threshold stage) and compared by group with
 fairlearn's MetricFrame: approval rate, false-refusal rate (good clients refused / good clients) and recall
-(defaulters refused / defaulters). The disparate-impact ratio, lowest approval rate over highest, is held
+(defaulters refused / defaulters), beside each group's observed default rate (the ground truth the decisions
+answer to: a group that defaults more is refused more by any accurate model). The disparate-impact ratio, lowest approval rate over highest, is held
 against the four-fifths rule.
 
 Gender and age are read from the raw application table, joined by SK_ID_CURR, never from the features: the
-audit runs the same whether `features.exclude_protected` kept them out of the model or not, and records which
-setting the champion was trained with, so both settings can be compared run against run.
+audit runs the same whatever `features.exclude_protected` kept out of the model (by default sex, a forbidden
+ground; age stays an input), and records the setting the champion was trained with, so settings can be compared
+run against run.
 """
 
 from __future__ import annotations
@@ -52,14 +54,19 @@ def false_refusal_rate(y_true, refused) -> float:
     return float(np.mean(np.asarray(refused)[good] == 1)) if good.any() else float("nan")
 
 
+def default_rate(y_true, refused) -> float:
+    """Observed defaulters / clients of the group, whatever the decision."""
+    return float(np.mean(np.asarray(y_true) == 1))
+
+
 def recall(y_true, refused) -> float:
     """Defaulters refused / defaulters; undefined without defaulters."""
     bad = np.asarray(y_true) == 1
     return float(np.mean(np.asarray(refused)[bad] == 1)) if bad.any() else float("nan")
 
 
-GROUP_METRICS = {"clients": count, "taux_d_accord": approval_rate, "taux_de_refus_a_tort": false_refusal_rate,
-                 "rappel": recall}
+GROUP_METRICS = {"clients": count, "taux_de_defaut": default_rate, "taux_d_accord": approval_rate,
+                 "taux_de_refus_a_tort": false_refusal_rate, "rappel": recall}
 
 
 def audit(y_true: np.ndarray, refused: np.ndarray, groups: pd.Series, min_group_size: int, four_fifths: float):
@@ -77,7 +84,8 @@ def audit(y_true: np.ndarray, refused: np.ndarray, groups: pd.Series, min_group_
     approval = compared["taux_d_accord"]
     ratio = float(approval.min() / approval.max()) if len(compared) >= 2 and approval.max() > 0 else float("nan")
     summary = {
-        "groups": {row.groupe: {"clients": int(row.clients), "approval_rate": row.taux_d_accord,
+        "groups": {row.groupe: {"clients": int(row.clients), "default_rate": row.taux_de_defaut,
+                                "approval_rate": row.taux_d_accord,
                                 "false_refusal_rate": row.taux_de_refus_a_tort, "recall": row.rappel}
                    for row in table.itertuples()},
         "disparate_impact_ratio": ratio,
@@ -134,9 +142,9 @@ def fairness_figure(tables: dict[str, pd.DataFrame], summaries: dict[str, dict],
     return save(fig, figure("fairness"))
 
 
-def check_setting(bundle: dict, exclude_protected: bool) -> None:
+def check_setting(bundle: dict, exclude_protected: list[str]) -> None:
     """The champion (``bundle``: its bundle.json) must be trained with the ``features.exclude_protected`` audited."""
-    if bool(bundle.get("exclude_protected", False)) != exclude_protected:
+    if list(bundle.get("exclude_protected", [])) != list(exclude_protected):
         raise ValueError("models/champion was trained with another features.exclude_protected: "
                          "rerun the threshold stage")
 
@@ -160,7 +168,7 @@ def fairness_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     ]
 
 
-def fairness_metrics(frame: pd.DataFrame, bundle: dict, settings: dict, exclude_protected: bool,
+def fairness_metrics(frame: pd.DataFrame, bundle: dict, settings: dict, exclude_protected: list[str],
                      summaries: dict[str, dict]) -> dict:
     """fairness.json: the setting audited, the whole holdout's rates, then each attribute's summary."""
     y, refused = frame[TARGET].to_numpy(dtype=int), frame["refused"].to_numpy()
@@ -171,7 +179,7 @@ def fairness_metrics(frame: pd.DataFrame, bundle: dict, settings: dict, exclude_
         "holdout_clients": len(frame),
         "four_fifths": settings["four_fifths"],
         "min_group_size": settings["min_group_size"],
-        "overall": {"approval_rate": approval_rate(y, refused), "false_refusal_rate": false_refusal_rate(y, refused),
+        "overall": {"default_rate": default_rate(y, refused), "approval_rate": approval_rate(y, refused), "false_refusal_rate": false_refusal_rate(y, refused),
                     "recall": recall(y, refused)},
         **{attribute: summary for attribute, summary in summaries.items()},
     }

@@ -24,6 +24,7 @@ from credit_scoring.cost import best_threshold, scores_at
 from credit_scoring.explain import ExplainConfig, explain_frame
 from credit_scoring.labels import FeatureLabel, feature_labels
 from credit_scoring.modeling import TrainingData, out_of_fold, stratified_folds
+from credit_scoring.recourse import RecourseSettings
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -111,6 +112,7 @@ def explain_config(bundle: Bundle, shap: HoldoutShap, labels: dict[str, FeatureL
         expected_value=float(shap.base[0]),
         global_importance=top_features(shap.importance, settings["top_features"]),
         labels=labels,
+        recourse=RecourseSettings(**settings["recourse"]),
     )
 
 
@@ -193,7 +195,7 @@ def shap_metrics(bundle: Bundle, shap: HoldoutShap, top: int, dependence: list[s
     return {
         "model_version": bundle.model_version,
         "algorithm": bundle.info["algorithm"],
-        "exclude_protected": bool(bundle.info.get("exclude_protected", False)),
+        "exclude_protected": list(bundle.info.get("exclude_protected", [])),
         "shap_clients": len(shap.X),
         "expected_value": float(shap.base[0]),
         "top_features": [g["feature"] for g in top_features(shap.importance, top)],

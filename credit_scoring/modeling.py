@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +19,10 @@ import pandas as pd
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.model_selection import StratifiedKFold
 
+from credit_scoring.features import APPLICATION, application_feature_names, application_features
 from credit_scoring.paths import FEATURES_TRAIN, SPLIT
 
 KEY, TARGET = "SK_ID_CURR", "TARGET"
-
-# Inputs a fair model may not use directly (the fairness audit compares both settings).
-PROTECTED_PREFIXES = ("CODE_GENDER", "DAYS_BIRTH", "AGE_YEARS", "EMPLOYED_AGE_RATIO")
 
 
 @dataclass
@@ -42,19 +41,79 @@ class TrainingData:
         return list(self.X.columns)
 
 
-def protected_columns(columns: list[str]) -> list[str]:
-    return [c for c in columns if c.startswith(PROTECTED_PREFIXES)]
+def _application_rows() -> pd.DataFrame:
+    """Two plausible application rows (first and third quartiles of every number, first and second value of
+    every category), where every ratio and combination of the application features is defined."""
+    rows = {}
+    for column in APPLICATION.columns:
+        if column.kind == "category":
+            values = [v for v in column.value_shares if v is not None]
+            rows[column.name] = [values[0], values[min(1, len(values) - 1)]]
+        else:
+            q = column.quantiles
+            rows[column.name] = [float(q[2]) or 1.0, float(q[4]) or 2.0]
+    rows[KEY] = [1, 2]
+    return pd.DataFrame(rows)
 
 
-def load_training(features: Path = FEATURES_TRAIN, split: Path = SPLIT, exclude_protected: bool = False) -> TrainingData:
-    """Features joined to the stored split (by id, so row order never matters)."""
+@cache
+def derived_features(column: str) -> tuple[str, ...]:
+    """The application features that change when the application column ``column`` changes: its own encodings
+    and every ratio or combination built on it. Found by perturbing the column in plausible rows (every other
+    category value; numbers moved up and down), so no hand-kept list can forget a feature derived from it."""
+    if column not in APPLICATION.column_names or column == KEY:
+        raise ValueError(f"{column!r} is not an application column")
+    base = _application_rows()
+    before = application_features(base)
+    info = APPLICATION.column(column)
+    if info.kind == "category":
+        variants = [base.assign(**{column: value}) for value in info.value_shares if value is not None]
+        variants.append(base.assign(**{column: None}))
+    else:
+        variants = [base.assign(**{column: base[column] * factor + shift}) for factor, shift in ((1.5, 1.0),
+                                                                                                 (0.5, -1.0))]
+    changed = set()
+    for variant in variants:
+        after = application_features(variant)
+        same = (after == before) | (after.isna() & before.isna())
+        changed |= set(after.columns[~same.all(axis=0).to_numpy()])
+    return tuple(c for c in before.columns if c in changed)
+
+
+def protected_columns(columns: Sequence[str], excluded: Sequence[str]) -> list[str]:
+    """The features among ``columns`` derived from any application column of ``excluded`` (params.yaml's
+    ``features.exclude_protected``)."""
+    if isinstance(excluded, (bool, str)) or excluded is None:
+        raise TypeError("features.exclude_protected is a list of application columns, e.g. [CODE_GENDER]; "
+                        f"got {excluded!r}")
+    derived = {f for column in excluded for f in derived_features(column)}
+    return [c for c in columns if c in derived]
+
+
+def monotone_constraints(columns: Sequence[str], directions: Mapping[str, int]) -> list[int]:
+    """LightGBM's ``monotone_constraints`` for ``columns``: +1 where the prediction may only rise with the feature,
+    -1 where it may only fall (params.yaml's ``estimator.monotone``), 0 elsewhere. Names must be application
+    features, directions -1 or +1."""
+    unknown = sorted(set(directions) - set(application_feature_names()))
+    if unknown:
+        raise ValueError(f"estimator.monotone names unknown application features: {unknown}")
+    wrong = {name: d for name, d in directions.items() if d not in (-1, 1)}
+    if wrong:
+        raise ValueError(f"estimator.monotone directions must be -1 or 1: {wrong}")
+    return [int(directions.get(c, 0)) for c in columns]
+
+
+def load_training(features: Path = FEATURES_TRAIN, split: Path = SPLIT, exclude_protected: Sequence[str] = ()
+                  ) -> TrainingData:
+    """Features joined to the stored split (by id, so row order never matters), without the features derived
+    from the application columns ``exclude_protected``."""
     frame = pd.read_parquet(features)
     holdout = pd.read_parquet(split).set_index(KEY)["holdout"]
     is_holdout = frame[KEY].map(holdout)
     if is_holdout.isna().any():
         raise ValueError(f"{int(is_holdout.isna().sum())} clients of {features} are not in {split}")
     is_holdout = is_holdout.astype(bool).to_numpy()
-    drop = [KEY, TARGET] + (protected_columns(list(frame.columns)) if exclude_protected else [])
+    drop = [KEY, TARGET, *protected_columns(list(frame.columns), exclude_protected)]
     X = frame.drop(columns=drop).astype("float32")
     y = frame[TARGET].to_numpy().astype(int)
     ids = frame[KEY].to_numpy()
@@ -111,29 +170,34 @@ def drop_uninformative() -> VarianceThreshold:
 
 
 def make_estimator(algorithm: str, params: dict, seed: int, n_estimators: int, early_stopping: bool,
-                   settings: dict):
-    """A fresh classifier with the hyper-parameters ``params`` and params.yaml's ``estimator`` ``settings``.
-    With ``early_stopping`` it may stop before ``n_estimators`` rounds on an inner validation split (LightGBM:
-    the one given to ``fit``; HGB: its own ``validation_fraction``)."""
+                   settings: dict, columns: Sequence[str]):
+    """A fresh classifier with the hyper-parameters ``params`` and params.yaml's ``estimator`` ``settings``, for
+    the feature ``columns`` it will be fitted on (in order). With ``early_stopping`` it may stop before
+    ``n_estimators`` rounds on an inner validation split (LightGBM: the one given to ``fit``; HGB: its own
+    ``validation_fraction``). The features of ``settings["monotone"]`` move the predicted risk in one direction
+    only: asking for a smaller credit never makes a client riskier (what recourse proposals rely on)."""
     from sklearn.pipeline import make_pipeline
 
+    constraints = monotone_constraints(columns, settings.get("monotone", {}))
     if algorithm == "lightgbm":
         import lightgbm as lgb
 
         return lgb.LGBMClassifier(
             n_estimators=n_estimators, subsample_freq=1, random_state=seed, deterministic=True, force_col_wise=True,
-            max_bin=settings["max_bins"], n_jobs=settings["n_jobs"], verbose=-1, **params,
+            max_bin=settings["max_bins"], n_jobs=settings["n_jobs"], verbose=-1,
+            **({"monotone_constraints": constraints} if any(constraints) else {}), **params,
         )
     if algorithm == "hist_gradient_boosting":
         from sklearn.ensemble import HistGradientBoostingClassifier
 
+        monotonic = {c: k for c, k in zip(columns, constraints, strict=True) if k}
         return make_pipeline(
-            drop_uninformative(),
+            drop_uninformative().set_output(transform="pandas"),  # HGB then knows the kept columns by name
             HistGradientBoostingClassifier(
                 max_iter=n_estimators, early_stopping=early_stopping,
                 validation_fraction=settings["early_stopping_share"],
                 n_iter_no_change=settings["hgb_n_iter_no_change"], max_bins=settings["max_bins"], random_state=seed,
-                **params,
+                monotonic_cst=monotonic or None, **params,
             ),
         )
     raise ValueError(f"unknown algorithm {algorithm!r}; expected one of {ALGORITHMS}")
@@ -152,10 +216,10 @@ def fit_early_stopped(algorithm: str, params: dict, seed: int, max_rounds: int, 
 
         X_fit, X_stop, y_fit, y_stop = train_test_split(X, y, test_size=settings["early_stopping_share"], stratify=y,
                                                         random_state=seed)
-        model = make_estimator(algorithm, params, seed, max_rounds, True, settings)
+        model = make_estimator(algorithm, params, seed, max_rounds, True, settings, list(X.columns))
         model.fit(X_fit, y_fit, eval_X=X_stop, eval_y=y_stop, eval_metric="binary_logloss",
                   callbacks=[lgb.early_stopping(patience, verbose=False)])
         return model, int(model.best_iteration_ or max_rounds)
-    model = make_estimator(algorithm, params, seed, max_rounds, True, settings)
+    model = make_estimator(algorithm, params, seed, max_rounds, True, settings, list(X.columns))
     model.fit(X, y)
     return model, int(model[-1].n_iter_)

@@ -59,6 +59,12 @@ def share(x: float, decimals: int = 1) -> str:
     return french_percent(x, decimals)
 
 
+def signed(x: float) -> str:
+    """A small difference of AUC or cost, four decimals and its sign always written (0.00193 -> '+0,0019',
+    -0.0004 -> '−0,0004')."""
+    return ("+" if x >= 0 else "\u2212") + french_number(abs(x), 4)
+
+
 def seconds(x: float) -> str:
     return french_number(x, 1)
 
@@ -224,9 +230,12 @@ def explanation_values(r: Reports, params: dict) -> dict:
     }
 
 
-def fairness_values(fair: dict) -> dict:
-    """Approval rates by age and gender against the four-fifths rule."""
+def fairness_values(fair: dict, thr: dict) -> dict:
+    """Approval and default rates by age and gender against the four-fifths rule, and what excluding sex and
+    constraining the amounts cost (the threshold stage's variants)."""
     ages = fair["age"]["groups"]
+    sexes = fair["sexe"]["groups"]
+    variants = thr["variants"]
     lowest_age = min(ages, key=lambda g: ages[g]["approval_rate"])
     highest_age = max(ages, key=lambda g: ages[g]["approval_rate"])
     return {
@@ -239,7 +248,15 @@ def fairness_values(fair: dict) -> dict:
         "age_bas_accord": share(ages[lowest_age]["approval_rate"], 0),
         "age_haut": highest_age,
         "age_haut_accord": share(ages[highest_age]["approval_rate"], 0),
-        "protegees": yes_no(fair["exclude_protected"], "exclus des", "présents parmi les"),
+        "exclues": ", ".join(f"`{c}`" for c in fair["exclude_protected"]) or "aucune variable",
+        "defaut_femmes": share(sexes["femmes"]["default_rate"]),
+        "defaut_hommes": share(sexes["hommes"]["default_rate"]),
+        "age_bas_defaut": share(ages[lowest_age]["default_rate"]),
+        "age_haut_defaut": share(ages[highest_age]["default_rate"]),
+        "sexe_auc": signed(variants["with_protected"]["auc_given_up"]),
+        "sexe_cout": signed(-variants["with_protected"]["cost_added"]),
+        "monotone_auc": signed(variants["unconstrained"]["auc_given_up"]),
+        "monotone_cout": signed(-variants["unconstrained"]["cost_added"]),
     }
 
 
@@ -272,7 +289,7 @@ def note_values(r: Reports, params: dict) -> dict:
         "cout": cost_values(params["cost"], m["prepare"], m["threshold"]),
         "validation": validation_values(m["threshold"]),
         "explication": explanation_values(r, params),
-        "equite": fairness_values(m["fairness"]),
+        "equite": fairness_values(m["fairness"], m["threshold"]),
         "derive": drift_values(m["drift"]),
         "oracle": oracle_values(m["threshold"], m["prepare"]),
     }
@@ -394,14 +411,15 @@ def drift_table(r: Reports) -> pd.DataFrame:
 def fairness_table(r: Reports) -> pd.DataFrame:
     return formatted(r.fairness, {
         "Attribut": ("attribut", ATTRIBUTE_NAMES.get), "Groupe": ("groupe", str), "Clients": ("clients", count),
-        "Taux d'accord": ("taux_d_accord", share), "Refus à tort": ("taux_de_refus_a_tort", share),
+        "Taux de défaut": ("taux_de_defaut", share), "Taux d'accord": ("taux_d_accord", share),
+        "Refus à tort": ("taux_de_refus_a_tort", share),
         "Rappel": ("rappel", share),
     })
 
 
 NUMERIC = ("AUC", "Coût / client", "Seuil", "Apprentissage (s)", "Seuil optimal", "Rappel", "Précision", "F1",
            "Valeur", "Clients refusés", "|SHAP| moyen", "PSI", "Rang SHAP", "Score evidently", "Clients",
-           "Taux d'accord", "Refus à tort", "Rang")
+           "Taux de défaut", "Taux d'accord", "Refus à tort", "Rang")
 
 
 def note_tables(r: Reports, params: dict) -> dict[str, str]:

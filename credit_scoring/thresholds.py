@@ -49,7 +49,8 @@ def check_tuned_rows(oof: pd.DataFrame, data: TrainingData) -> None:
 
 def refit(best: dict, data: TrainingData, seed: int, estimator: dict):
     """The tuned configuration ``best`` fitted on the whole training part with its tuned number of rounds."""
-    model = make_estimator(best["algorithm"], best["params"], seed, best["rounds"], False, estimator)
+    model = make_estimator(best["algorithm"], best["params"], seed, best["rounds"], False, estimator,
+                           data.feature_names)
     return model.fit(data.X, data.y)
 
 
@@ -109,6 +110,8 @@ def log_champion(model, best: dict, cost: dict, metrics: dict, artifacts: list[P
                            **{f"model_{k}": v for k, v in best["params"].items()}, "cost_fn": cost["fn"],
                            "cost_fp": cost["fp"]})
         mlflow.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
+        mlflow.log_metrics({f"variant_{key}_{name}": value for key, values in metrics.get("variants", {}).items()
+                            for name, value in values.items()})
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="figures" if path.suffix == ".png" else None)
         version = register_champion(model, best["algorithm"], X_example, metrics)

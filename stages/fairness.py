@@ -30,7 +30,7 @@ from credit_scoring.reports import write_table
 def main() -> None:
     params = load_params()
     settings = params["fairness"]
-    exclude_protected = bool(params["features"]["exclude_protected"])
+    exclude_protected = list(params["features"]["exclude_protected"])
     bundle = json.loads((paths.CHAMPION / BUNDLE_FILE).read_text())
     check_setting(bundle, exclude_protected)
     scores = pd.read_parquet(paths.REFERENCE_SCORES)

@@ -2,7 +2,8 @@
 (`credit_scoring.thresholds`).
 
 The final model is refitted on the whole training part with the tuned number of rounds, then the holdout is
-scored exactly once. The model is logged to MLflow with its signature and an input example, registered as
+scored exactly once, beside the same configuration refitted without two of its design choices (sex excluded,
+monotone amounts: `credit_scoring.variants`). The model is logged to MLflow with its signature and an input example, registered as
 ``home-credit-scoring`` with the alias ``champion``, and exported to ``models/champion/`` for the API.
 """
 
@@ -35,6 +36,7 @@ from credit_scoring.thresholds import (
 )
 from credit_scoring.tracking import start_tracking
 from credit_scoring.tuning import read_tuned
+from credit_scoring.variants import variants_metrics, variants_table
 
 
 def main() -> None:
@@ -54,11 +56,16 @@ def main() -> None:
     cv_auc = json.loads(paths.metrics("tune").read_text())["cv_auc"]
     metrics["warnings"] = plausibility_warnings(params["data"]["source"], cv_auc, s.auc,
                                                 params["threshold"]["max_plausible_auc"])
+    variants = variants_table(best, data, load_training(exclude_protected=[]), proba, threshold, params["seed"],
+                              params)
+    metrics["variants"] = variants_metrics(variants)
     table_file = write_table(paths.table("thresholds"), table)
+    variants_file = write_table(paths.table("model_variants"), variants)
     figures = threshold_figures(oof, table, cost, data.y_holdout, proba,
                                 oracle_probabilities(paths.ORACLE, data.ids_holdout), s, metrics["holdout_brier"])
     start_tracking()
-    version, run_id = log_champion(model, best, cost, metrics, [*figures, table_file], data.X_holdout)
+    version, run_id = log_champion(model, best, cost, metrics, [*figures, table_file, variants_file],
+                                   data.X_holdout)
     reference_scores = pd.DataFrame({"SK_ID_CURR": data.ids_holdout, "probability": proba})
     write_bundle(paths.CHAMPION, model, champion_info(version, run_id, best, data.feature_names, metrics, params),
                  reference_scores)

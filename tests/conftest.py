@@ -1,8 +1,10 @@
 """Shared fixtures: the real Kaggle sample lives outside the repo and is read in place, never copied in."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.test_pipeline import run_stages, tiny_params
 
@@ -64,6 +66,7 @@ def postgres_url():
 TINY_EXPLAIN = {
     "shap_max_rows": 500, "top_features": 12, "beeswarm_points": 300,
     "reasons": {"max": 4, "min_contribution": 0.02},
+    "recourse": yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())["explain"]["recourse"],
     "ebm": {"top_features": 6, "interactions": 2, "outer_bags": 2, "max_bins": 64, "max_rows": 2000, "cv_folds": 2,
             "n_jobs": 2},
 }
@@ -86,6 +89,29 @@ def explained_project(tmp_path_factory) -> Path:
 
 
 API_KEY = "test-key-for-personal-data"
+
+
+@pytest.fixture(scope="session")
+def service(explained_project):
+    """The API's service over the tiny project (loaded once per session)."""
+    from app.service import ScoringService
+
+    p = explained_project
+    return ScoringService.load(p / "models" / "champion", p / "models" / "explain", p / "data")
+
+
+@contextmanager
+def in_process_api(service, events_url: str):
+    """The API app over ``service`` in process (Litestar's TestClient runs its lifespan), the key `API_KEY`, its
+    events in ``events_url``, no practical rate limit."""
+    from litestar.testing import TestClient
+
+    from app.api import create_app
+    from app.settings import Settings
+
+    settings = Settings(api_key=API_KEY, events_url=events_url, rate_limit=("second", 100_000))
+    with TestClient(create_app(settings, service=service)) as client:
+        yield client
 
 
 def free_port() -> int:

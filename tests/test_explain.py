@@ -33,11 +33,13 @@ from credit_scoring.interpretation import global_importance, median_client, samp
 from credit_scoring.interpretation_figures import swarm_offsets
 from credit_scoring.labels import feature_labels
 from credit_scoring.modeling import make_estimator
+from credit_scoring.recourse import RecourseSettings
 
 # shap 0.51 calls matplotlib colormap setters that matplotlib is deprecating, once, when it is imported
 pytestmark = pytest.mark.filterwarnings("ignore:The set_.* function will be deprecated:PendingDeprecationWarning")
 LABELS = feature_labels()
-ESTIMATOR = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())["estimator"]
+PARAMS = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
+ESTIMATOR = PARAMS["estimator"]
 FEATURES = ["EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3", "DAYS_BIRTH", "AMT_CREDIT", "AMT_INCOME_TOTAL",
             "ANNUITY_INCOME_RATIO", "INSTAL_L365_LATE_MEAN", "INSTAL_L365_COUNT", "HAS_BUREAU", "FLAG_OWN_CAR_Y",
             "PREV_NAME_CONTRACT_STATUS_Refused_MEAN", "PREV_COUNT", "FLAG_MOBIL"]
@@ -70,7 +72,7 @@ def small_data(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 def small_bundle(request):
     X, y = small_data()
     model = make_estimator(request.param, {}, seed=0, n_estimators=60, early_stopping=False,
-                           settings=ESTIMATOR).fit(X, y)
+                           settings=ESTIMATOR, columns=FEATURES).fit(X, y)
     bundle = Bundle(model=model, threshold=0.1, features=FEATURES, model_version="7", info={"algorithm": request.param})
     return bundle, small_data(400, seed=1)[0]
 
@@ -124,7 +126,7 @@ def test_lightgbm_pred_contrib_equals_shap_tree_explainer():
 
     X, y = small_data()
     model = make_estimator("lightgbm", {}, seed=0, n_estimators=60, early_stopping=False,
-                           settings=ESTIMATOR).fit(X, y)
+                           settings=ESTIMATOR, columns=FEATURES).fit(X, y)
     bundle = Bundle(model=model, threshold=0.1, features=FEATURES, model_version="1", info={})
     contributions, base = explain_frame(bundle, X.head(300))
     explainer = shap.TreeExplainer(model)
@@ -135,7 +137,7 @@ def test_lightgbm_pred_contrib_equals_shap_tree_explainer():
 def test_columns_dropped_by_the_hgb_selector_contribute_nothing():
     X, y = small_data()
     model = make_estimator("hist_gradient_boosting", {}, seed=0, n_estimators=40, early_stopping=False,
-                           settings=ESTIMATOR).fit(X, y)
+                           settings=ESTIMATOR, columns=FEATURES).fit(X, y)
     assert not model[0].get_support()[FEATURES.index("FLAG_MOBIL")]
     bundle = Bundle(model=model, threshold=0.1, features=FEATURES, model_version="1", info={})
     contributions, _ = explain_frame(bundle, X.head(200))
@@ -206,7 +208,8 @@ def test_a_table_the_client_has_no_row_in_is_one_reason_not_one_per_aggregate():
 def test_the_export_is_refused_for_another_model(small_bundle, tmp_path):
     bundle, X = small_bundle
     config = ExplainConfig(model_version=bundle.model_version, model_run_id=None, max_reasons=3, min_contribution=0.02,
-                           expected_value=-2.0, global_importance=[], labels={f: LABELS[f] for f in FEATURES})
+                           expected_value=-2.0, global_importance=[], labels={f: LABELS[f] for f in FEATURES},
+                           recourse=RecourseSettings(**PARAMS["explain"]["recourse"]))
     write_explain_config(config, tmp_path / "explain")
     write_explain_config(config, tmp_path / "explain")  # replaced whole, never merged
     loaded = load_explain_config(tmp_path / "explain", bundle)

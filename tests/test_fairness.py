@@ -1,5 +1,5 @@
 """Fairness audit: group metrics equal a hand computation, age bands and genders from the raw columns, and the
-stage end to end on a hand-made champion (both settings of features.exclude_protected)."""
+stage end to end on a hand-made champion (two settings of features.exclude_protected)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_genders_keep_unknown_codes_apart():
                                                                             "non renseigné"]
 
 
-def hand_made_project(root, exclude_protected: bool, rng_seed: int = 0):
+def hand_made_project(root, exclude_protected: list[str], rng_seed: int = 0):
     """What the fairness stage reads: the champion's bundle.json and holdout scores, the raw application table
     and params.yaml; 400 holdout clients and 100 training clients (never read by the audit)."""
     rng = np.random.default_rng(rng_seed)
@@ -91,18 +91,20 @@ def hand_made_project(root, exclude_protected: bool, rng_seed: int = 0):
     return application, scores
 
 
-@pytest.mark.parametrize("exclude_protected", [False, True])
+@pytest.mark.parametrize("exclude_protected", [[], ["CODE_GENDER"]])
 def test_the_stage_audits_the_holdout_at_the_champion_threshold(tmp_path, monkeypatch, exclude_protected):
     application, scores = hand_made_project(tmp_path, exclude_protected)
     monkeypatch.chdir(tmp_path)
     stage.main()
     metrics = json.loads((tmp_path / "reports/metrics/fairness.json").read_text())
-    assert metrics["exclude_protected"] is exclude_protected
+    assert metrics["exclude_protected"] == exclude_protected
     assert metrics["holdout_clients"] == 400 and metrics["threshold"] == 0.09
     joined = scores.merge(application, on="SK_ID_CURR")
     women = joined[joined["CODE_GENDER"] == "F"]
     assert metrics["sexe"]["groups"]["femmes"]["approval_rate"] == pytest.approx(np.mean(women["probability"] < 0.09))
     assert metrics["sexe"]["groups"]["femmes"]["clients"] == len(women)
+    assert metrics["sexe"]["groups"]["femmes"]["default_rate"] == pytest.approx(women["TARGET"].mean())
+    assert metrics["overall"]["default_rate"] == pytest.approx(joined["TARGET"].mean())
     good = joined[joined["TARGET"] == 0]
     assert metrics["overall"]["false_refusal_rate"] == pytest.approx(np.mean(good["probability"] >= 0.09))
     rates = [g["approval_rate"] for name, g in metrics["age"]["groups"].items()]
@@ -113,9 +115,9 @@ def test_the_stage_audits_the_holdout_at_the_champion_threshold(tmp_path, monkey
 
 
 def test_the_stage_refuses_a_champion_trained_with_the_other_setting(tmp_path, monkeypatch):
-    hand_made_project(tmp_path, exclude_protected=False)
+    hand_made_project(tmp_path, exclude_protected=[])
     params = yaml.safe_load((tmp_path / "params.yaml").read_text())
-    params["features"]["exclude_protected"] = True
+    params["features"]["exclude_protected"] = ["CODE_GENDER"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ValueError, match="exclude_protected"):

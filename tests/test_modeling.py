@@ -10,9 +10,11 @@ import yaml
 
 from credit_scoring.baselines import STRATEGIES, make_pipeline
 from credit_scoring.modeling import (
+    derived_features,
     fit_early_stopped,
     load_training,
     make_estimator,
+    monotone_constraints,
     out_of_fold,
     protected_columns,
     stratified_folds,
@@ -56,13 +58,41 @@ def test_training_data_follows_the_split_by_id(small):
     assert (target.reindex(data.ids).to_numpy() == data.y).all()
 
 
-def test_protected_inputs_can_be_excluded(small):
+def test_protected_inputs_are_excluded_with_everything_derived_from_them(small):
     path, _, _ = small
-    data = load_training(path / "train.parquet", path / "split.parquet", exclude_protected=True)
-    assert protected_columns(["CODE_GENDER_M", "DAYS_BIRTH", "AGE_YEARS", "EMPLOYED_AGE_RATIO", "X"]) == [
-        "CODE_GENDER_M", "DAYS_BIRTH", "AGE_YEARS", "EMPLOYED_AGE_RATIO"]
-    assert not protected_columns(data.feature_names)
+    columns = ["CODE_GENDER_M", "DAYS_BIRTH", "AGE_YEARS", "EMPLOYED_AGE_RATIO", "X"]
+    assert protected_columns(columns, ["CODE_GENDER"]) == ["CODE_GENDER_M"]
+    assert protected_columns(columns, ["CODE_GENDER", "DAYS_BIRTH"]) == columns[:4]
+    assert protected_columns(columns, []) == []
+    data = load_training(path / "train.parquet", path / "split.parquet", exclude_protected=["CODE_GENDER"])
+    assert not protected_columns(data.feature_names, ["CODE_GENDER"])
     assert "SIGNAL" in data.feature_names
+    with pytest.raises(TypeError, match="list of application columns"):
+        protected_columns(columns, True)
+    with pytest.raises(ValueError, match="not an application column"):
+        protected_columns(columns, ["GENDER"])
+
+
+def test_derived_features_are_found_by_perturbing_the_column():
+    assert derived_features("CODE_GENDER") == ("CODE_GENDER_M",)
+    assert set(derived_features("DAYS_BIRTH")) == {"DAYS_BIRTH", "AGE_YEARS", "EMPLOYED_AGE_RATIO"}
+    assert {"EXT_SOURCE_MEAN", "EXT_SOURCE_WEIGHTED", "EXT_SOURCE_PROD"} <= set(derived_features("EXT_SOURCE_3"))
+    assert set(derived_features("AMT_CREDIT")) == {"AMT_CREDIT", "CREDIT_INCOME_RATIO", "PAYMENT_RATE",
+                                                   "GOODS_CREDIT_RATIO"}
+
+
+def test_monotone_features_constrain_both_algorithms():
+    columns = ["AMT_CREDIT", "EXT_SOURCE_1", "GOODS_CREDIT_RATIO"]
+    assert monotone_constraints(columns, {"AMT_CREDIT": 1, "GOODS_CREDIT_RATIO": -1}) == [1, 0, -1]
+    with pytest.raises(ValueError, match="unknown application features"):
+        monotone_constraints(columns, {"AMT_CREDITS": 1})
+    with pytest.raises(ValueError, match="-1 or 1"):
+        monotone_constraints(columns, {"AMT_CREDIT": 2})
+    settings = {**ESTIMATOR, "monotone": {"AMT_CREDIT": 1, "GOODS_CREDIT_RATIO": -1}}
+    lgbm = make_estimator("lightgbm", {}, 0, 10, True, settings, columns)
+    assert lgbm.get_params()["monotone_constraints"] == [1, 0, -1]
+    hgb = make_estimator("hist_gradient_boosting", {}, 0, 10, True, settings, columns)[-1]
+    assert hgb.monotonic_cst == {"AMT_CREDIT": 1, "GOODS_CREDIT_RATIO": -1}
 
 
 def test_a_client_missing_from_the_split_is_an_error(small):
@@ -110,8 +140,8 @@ def test_tuned_algorithms_fit_with_early_stopping_and_refit_with_fixed_rounds(sm
     params = {"learning_rate": 0.1}
     _, rounds = fit_early_stopped(algorithm, params, 0, 300, 10, ESTIMATOR, data.X, data.y)
     assert 1 <= rounds <= 300
-    refit = make_estimator(algorithm, params, 0, rounds, False, ESTIMATOR).fit(data.X, data.y)
-    again = make_estimator(algorithm, params, 0, rounds, False, ESTIMATOR).fit(data.X, data.y)
+    refit = make_estimator(algorithm, params, 0, rounds, False, ESTIMATOR, data.feature_names).fit(data.X, data.y)
+    again = make_estimator(algorithm, params, 0, rounds, False, ESTIMATOR, data.feature_names).fit(data.X, data.y)
     assert np.array_equal(refit.predict_proba(data.X_holdout), again.predict_proba(data.X_holdout))  # seeded
 
 
@@ -144,7 +174,7 @@ def test_cost_optimal_threshold_differs_from_the_f1_one_and_from_one_half():
 
 def test_the_estimator_settings_of_params_yaml_reach_both_algorithms():
     settings = {**ESTIMATOR, "max_bins": 31, "n_jobs": 1, "early_stopping_share": 0.2, "hgb_n_iter_no_change": 7}
-    lgbm = make_estimator("lightgbm", {}, 0, 10, True, settings)
+    lgbm = make_estimator("lightgbm", {}, 0, 10, True, settings, ["A"])
     assert (lgbm.max_bin, lgbm.n_jobs) == (31, 1)
-    hgb = make_estimator("hist_gradient_boosting", {}, 0, 10, True, settings)[-1]
+    hgb = make_estimator("hist_gradient_boosting", {}, 0, 10, True, settings, ["A"])[-1]
     assert (hgb.max_bins, hgb.validation_fraction, hgb.n_iter_no_change) == (31, 0.2, 7)

@@ -18,7 +18,9 @@ import yaml
 from app import monitor
 from credit_scoring import performance as perf
 from credit_scoring.drift import DriftSettings
+from credit_scoring.events import write_events
 from credit_scoring.features import application_features, application_frame
+from credit_scoring.reviews import create_review_store, override_rates, review_alerts, store_review
 from tests.test_drift import applications, drift_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,7 +35,8 @@ PARAMS = {
     "cost": {"fn": 10, "fp": 1},
     **drift_params(watched_features=6),
     "monitor": {"window_events": 600, "min_events": 200, "psi_alert": 0.25, "drift_share_alert": 0.5,
-                "period": "month", "min_outcomes": 200, "alpha": 0.01},
+                "period": "month", "min_outcomes": 200, "alpha": 0.01, "override_band": [0.02, 0.30],
+                "min_reviews": 30},
 }
 
 
@@ -239,3 +242,76 @@ def test_degraded_outcomes_keep_the_default_rate_and_lose_the_ranking():
 def test_the_monitor_watches_as_many_features_as_the_drift_stage():
     assert DriftSettings.from_params(PARAMS).watched_features == 6
     assert monitor.MonitorSettings.from_params(PARAMS).watched_features == 6
+
+
+# -- human review of decisions ----------------------------------------------------------------------------------
+def reviews(counts: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """Reviews as `credit_scoring.reviews.reviews_frame` reads them: period (a month) -> (reviews, overrides)."""
+    rows = [{"reviewed_at": pd.Timestamp(f"{month}-10", tz="UTC"), "model_decision": "refusé",
+             "action": "override" if i < overrides else "confirm"}
+            for month, (n, overrides) in counts.items() for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(("n", "overrides", "side"), [
+    (40, 20, "above"), (30, 0, "below"), (40, 4, None), (30, 9, None), (29, 29, "not judged"), (29, 0, "not judged"),
+])
+def test_the_override_rate_is_judged_against_the_band_from_enough_reviews(n, overrides, side):
+    band = tuple(PARAMS["monitor"]["override_band"])
+    periods = override_rates(reviews({"2026-03": (n, overrides)}), "month", band, PARAMS["monitor"]["min_reviews"])
+    record = periods["2026-03"]
+    assert (record["reviews"], record["overrides"]) == (n, overrides)
+    assert record["override_rate"] == pytest.approx(overrides / n)
+    alerts = review_alerts(periods, band)
+    if side == "not judged":
+        assert record["status"] == "fewer than 30 reviews: not judged" and alerts == []
+    elif side is None:
+        assert record["status"] == "judged" and not record["outside_band"] and alerts == []
+    else:
+        assert record["outside_band"] and len(alerts) == 1
+        assert alerts[0].startswith(f"ALERT review: reviews of 2026-03, override rate {100 * overrides / n:.1f} % "
+                                    f"{side} the band [2.0 %, 30.0 %] ({overrides} overrides of {n} reviews)")
+
+
+def test_the_latest_judged_period_of_reviews_tells_the_state():
+    band = (0.02, 0.30)
+    periods = override_rates(reviews({"2026-02": (40, 20), "2026-03": (40, 4), "2026-04": (5, 5)}), "month", band, 30)
+    assert list(periods) == ["2026-02", "2026-03", "2026-04"] and periods["2026-02"]["outside_band"]
+    assert review_alerts(periods, band) == []  # March is fine again; April has too few reviews to say
+    assert override_rates(reviews({}), "month", band, 30) == {}
+
+
+def store_reviews(month: str, n: int, overrides: int) -> None:
+    """n decisions of known clients and their reviews in that month, `overrides` of them overridden."""
+    engine = create_review_store()
+    moment = pd.Timestamp(f"{month}-10", tz="UTC").to_pydatetime()
+    events = [{"request_id": f"{month}-{i}", "client_id": 100000 + i, "model_version": "v1", "inputs": {},
+               "probability": 0.7, "decision": "refusé", "threshold": 0.5, "latency_ms": 1.0, "endpoint": "predict",
+               "created_at": moment} for i in range(n)]
+    write_events(engine, events)
+    for i, event in enumerate(events):
+        store_review(engine, client_id=event["client_id"], request_id=event["request_id"],
+                     action="override" if i < overrides else "confirm", reason="Motif du conseiller",
+                     reviewer="a.martin", reviewed_at=moment)
+    engine.dispose()
+
+
+def test_the_monitor_reports_override_rates_and_alerts_on_a_period_outside_the_band(work_dir, capsys):
+    store_reviews("2026-03", 40, 16)
+    store_reviews("2026-04", 10, 10)  # too few to judge: March, the latest judged period, decides
+    assert monitor.main([]) == 1
+    alerts = alert_lines(capsys)
+    assert alerts == [("ALERT review: reviews of 2026-03, override rate 40.0 % above the band [2.0 %, 30.0 %] "
+                       "(16 overrides of 40 reviews): reviewers and model disagree too often")]
+    section = summary(work_dir)["reviews"]
+    assert (section["reviews"], section["overrides"], section["override_band"]) == (50, 26, [0.02, 0.30])
+    assert section["periods"]["2026-03"]["side"] == "above" and section["alerts"] == alerts
+    assert section["periods"]["2026-04"]["status"] == "fewer than 30 reviews: not judged"
+    page = (work_dir / "reports/monitoring/monitoring.html").read_text()
+    assert "Révisions humaines" in page and "40,0\u00a0%" in page and "non jugée" in page
+
+
+def test_the_monitor_is_quiet_on_an_override_rate_inside_the_band(work_dir, capsys):
+    store_reviews("2026-03", 40, 4)
+    assert monitor.main([]) == 0
+    assert alert_lines(capsys) == [] and summary(work_dir)["reviews"]["periods"]["2026-03"]["outside_band"] is False

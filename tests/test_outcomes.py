@@ -152,8 +152,8 @@ def api(store_url):
                    exception_handlers=EXCEPTION_HANDLERS)
     with TestClient(app) as client:
         yield client
-    if app.state.get("outcome_store") is not None:
-        app.state.outcome_store.dispose()
+    if app.state.get("event_store") is not None:
+        app.state.event_store.dispose()
 
 
 def test_post_outcomes_is_idempotent_and_says_what_it_stored(api):

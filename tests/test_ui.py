@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from app.filters import Filters
-from app.ui import TITLE
+from app.ui import TITLE, recourse_html, review_outcome, review_time, reviews_html
 from app.ui_charts import percent
-from app.ui_client import ApiError, ScoringApi
+from app.ui_client import REVIEW_FIELDS, ApiError, ScoringApi, _failure_sentence
 from tests.conftest import free_port, missing, start_service, stop_service
 
 pytestmark = pytest.mark.slow
@@ -113,6 +113,20 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def prepare_letter(page) -> None:
+    """Ask for the client's letter: the download button appears once the page holds the PDF."""
+    page.get_by_role("button", name="Préparer la lettre au client (PDF)").click()
+    page.get_by_role("button", name="Télécharger la lettre au client (PDF)").wait_for()
+
+
+def audit_score_tab(page) -> dict:
+    """axe-core's WCAG A and AA violations on the page as shown: rule -> first nodes at fault."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return {v["id"]: [n["target"] for n in v["nodes"]][:3] for v in result.response["violations"]}
+
+
 def test_a_relationship_manager_finds_a_refused_client_and_reads_why(page_url, browser, api):
     page = open_page(browser, page_url)
     assert page.title() == TITLE and page.evaluate("document.documentElement.lang") == "fr"
@@ -151,6 +165,73 @@ def test_a_relationship_manager_finds_a_refused_client_and_reads_why(page_url, b
         assert section["title"] in sheet.inner_text()
     assert re.search(r"\d+\s?ans", sheet.inner_text()) and "€" in sheet.inner_text()
     shot(page, "03_client_data")
+
+
+def test_a_refused_client_s_recourse_letter_and_review_by_a_person(page_url, browser, api, tmp_path):
+    """A relationship manager reads what would change a refusal, downloads the client's letter, then records an
+    override: refused without a reason (nothing stored), stored with one, shown in the history and by the API."""
+    from pypdf import PdfReader
+
+    client_id = api.clients(Filters(decision="refusé"), limit=5)["clients"][-1]["sk_id_curr"]
+    expected = [p["text"] for p in api.recourse(client_id)["proposals"]]
+    before = len(api.reviews(client_id)["reviews"])
+    page = open_page(browser, page_url)
+    show_client(page, client_id)
+    assert "Crédit refusé" in page.locator(".decision").inner_text()
+    recourse = page.locator("#recourse")
+    assert recourse.get_by_role("heading", name="Ce qui changerait la décision").is_visible()
+    assert recourse.locator("li").all_inner_texts() == expected
+    if not expected:
+        assert "Aucun changement du montant ni de la durée" in recourse.inner_text()
+        assert "réexaminé par une personne" in recourse.inner_text()
+
+    prepare_letter(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Télécharger la lettre au client (PDF)").click()
+    assert download.value.suggested_filename == f"lettre-{client_id}.pdf"
+    letter = tmp_path / "lettre.pdf"
+    download.value.save_as(letter)
+    assert letter.read_bytes().startswith(b"%PDF")
+    text = " ".join(page_.extract_text() for page_ in PdfReader(letter).pages)
+    assert "réexamen" in text and str(client_id) in text
+
+    page.get_by_label("Infirmer la décision du modèle").check()
+    page.locator("#review-outcome").get_by_text("Crédit accordé").wait_for()
+    page.get_by_label("Votre identifiant (obligatoire)").fill("j.dupont")
+    page.get_by_role("button", name="Enregistrer la revue").click()
+    refusal = page.locator("#review-result [role=alert]")
+    refusal.wait_for()
+    assert "Revue non enregistrée" in refusal.inner_text() and "motif" in refusal.inner_text()
+    assert "Traceback" not in page.content()
+    assert len(api.reviews(client_id)["reviews"]) == before
+
+    reason = "Justificatifs de revenus reçus après la demande : le dossier tient."
+    page.get_by_label("Motif de la revue (obligatoire)").fill(reason)
+    page.get_by_role("button", name="Enregistrer la revue").click()
+    page.locator("#review-result [role=status]").get_by_text("Revue enregistrée").wait_for()
+    history = page.locator("#review-history table")
+    assert f"client {client_id}" in history.locator("caption").inner_text()
+    newest = history.locator("tbody tr").first.inner_text()
+    assert all(words in newest for words in ("j.dupont", "Décision infirmée", "Crédit accordé", reason))
+    stored = api.reviews(client_id)["reviews"]
+    assert len(stored) == before + 1
+    assert (stored[0]["action"], stored[0]["model_decision"], stored[0]["reviewed_decision"]) == (
+        "override", "refusé", "accordé")
+    assert (stored[0]["reviewer"], stored[0]["reason"]) == ("j.dupont", reason)
+    assert page.get_by_label("Motif de la revue (obligatoire)").input_value() == ""
+    shot(page, "09_recourse_letter_review")
+    assert not audit_score_tab(page)
+
+
+def test_a_granted_client_s_margin_is_shown(page_url, browser, api):
+    client_id = api.clients(Filters(decision="accordé"), limit=1)["clients"][0]["sk_id_curr"]
+    expected = [p["text"] for p in api.recourse(client_id)["proposals"]]
+    page = open_page(browser, page_url)
+    show_client(page, client_id)
+    recourse = page.locator("#recourse")
+    assert recourse.get_by_role("heading", name="Marge du client").is_visible()
+    assert recourse.locator("li").all_inner_texts() == expected
+    assert "Décision retenue après la revue\u00a0: ✔ Crédit accordé" in page.locator("#review-outcome").inner_text()
 
 
 def test_the_client_is_compared_with_all_clients_then_with_similar_ones(page_url, browser, api):
@@ -212,6 +293,7 @@ def test_every_tab_passes_the_axe_wcag_a_and_aa_rules(page_url, browser, api):
 
     audit("page vide")
     show_client(page, api.clients(Filters())["clients"][2]["sk_id_curr"])
+    prepare_letter(page)
     for tab in TABS:
         open_tab(page, tab)
         page.wait_for_timeout(500)
@@ -224,11 +306,13 @@ def test_at_200_percent_zoom_every_control_stays_visible(page_url, browser, api)
     with no control cut off on the side and no horizontal scrolling."""
     page = open_page(browser, page_url, viewport={"width": 640, "height": 450}, device_scale_factor=2)
     show_client(page, api.clients(Filters())["clients"][3]["sk_id_curr"])
+    prepare_letter(page)
     for number, tab in enumerate(TABS):
         open_tab(page, tab)
         page.wait_for_timeout(300)
         assert page.evaluate("document.documentElement.scrollWidth") <= 641, tab
-        controls = page.locator("main button:visible, main input:visible, main [role=tab]:visible")
+        controls = page.locator("main button:visible, main input:visible, main textarea:visible, "
+                                "main [role=tab]:visible")
         assert controls.count() > 5
         for control in controls.all():
             if control.evaluate("e => e.closest('.visually-hidden') !== null"):
@@ -267,3 +351,36 @@ def test_the_api_client_words_refusals_and_slowness_for_a_person(api_service):
     with pytest.raises(ApiError, match="introuvable"):
         ScoringApi(url, key).client(1)
     assert httpx.get(f"{url}/health").json()["status"] == "ok"
+
+
+def test_recourse_and_reviews_are_worded_for_the_relationship_manager():
+    proposal = {"text": "Un crédit de 200\u202f000\u202f€ sur la même durée serait accordé."}
+    shown = recourse_html({"decision": "refusé", "requested_months": 36, "proposals": [proposal]})
+    assert "<h3>Ce qui changerait la décision</h3>" in shown and f"<li>{proposal['text']}</li>" in shown
+    assert "réexaminé par une personne" in recourse_html({"decision": "refusé", "requested_months": 36,
+                                                          "proposals": []})
+    assert "<h3>Marge du client</h3>" in recourse_html({"decision": "accordé", "requested_months": 36,
+                                                       "proposals": []})
+    assert "manque au dossier" in recourse_html({"decision": "refusé", "requested_months": None, "proposals": []})
+    assert "**✔ Crédit accordé**" in review_outcome("refusé", "override")
+    assert "**✖ Crédit refusé**" in review_outcome("refusé", "confirm")
+    assert review_time("2026-11-30T17:27:06.5Z") == "30/11/2026 à 18:27"  # Paris is UTC+1 in winter
+    assert review_time("2026-07-01T08:00:00+00:00") == "01/07/2026 à 10:00"  # and UTC+2 in summer
+    review = {"reviewed_at": "2026-11-30T17:27:06Z", "reviewer": "j.dupont", "action": "override",
+              "reviewed_decision": "accordé", "reason": "<b>pièces</b> reçues"}
+    table = reviews_html(100002, [review])
+    assert "<caption>Revues de la décision pour le client 100002" in table and "&lt;b&gt;pièces" in table
+    assert "Décision infirmée" in table and "<b>" not in table
+    assert "Aucune revue" in reviews_html(100002, [])
+
+
+@pytest.mark.parametrize("body, expected", [
+    ({"detail": "reason: Expected `str` of length >= 3", "extra": [{"key": "reason"}]}, "le motif de la revue"),
+    ({"detail": "x", "extra": [{"key": "reviewer"}, {"key": "reason"}]}, "sans espace (par exemple j.dupont) ; le motif"),
+    ({"detail": "request_id: unknown request_id 'x'"}, "la décision revue est inconnue"),
+    ({"detail": "AMT_CREDIT: Expected `float`"}, "Valeur refusée par le service de score : AMT_CREDIT"),
+])
+def test_a_refused_review_is_told_by_the_field_at_fault(body, expected):
+    status = 404 if body["detail"].startswith("request_id") else 400
+    sentence = _failure_sentence(httpx.Response(status, json=body), REVIEW_FIELDS).replace("\u00a0", " ")
+    assert expected in sentence and "Expected" not in sentence.replace("AMT_CREDIT: Expected", "")

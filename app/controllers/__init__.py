@@ -1,11 +1,15 @@
 """The API's routes as Litestar controllers, one per domain: the served model (`system`), scoring (`scoring`),
-one client's data (`clients`), groups of clients (`population`) and loan outcomes (`outcomes`); the last three
-need the API key."""
+one client's data (`clients`), groups of clients (`population`), loan outcomes (`outcomes`), what would change
+a decision and the client's letter (`recourse`), and people's reviews of the model's decisions (`reviews`); the
+last five need the API key."""
 
 from app.controllers.clients import ClientsController
 from app.controllers.outcomes import OutcomesController
 from app.controllers.population import PopulationController
+from app.controllers.recourse import RecourseController
+from app.controllers.reviews import ReviewsController
 from app.controllers.scoring import ScoringController
 from app.controllers.system import SystemController
 
-CONTROLLERS = [SystemController, ScoringController, ClientsController, PopulationController, OutcomesController]
+CONTROLLERS = [SystemController, ScoringController, ClientsController, PopulationController, OutcomesController,
+               RecourseController, ReviewsController]

@@ -3,37 +3,24 @@ personal data), stored in the event store's `loan_outcomes` table, a batch all o
 
 from __future__ import annotations
 
-import threading
 from typing import NoReturn
 
 from litestar import Controller, post
 from litestar.datastructures import State
 from litestar.exceptions import ClientException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_409_CONFLICT
-from sqlalchemy import Engine
 
 from app.errors import strict_body
 from app.schemas import OutcomeBatch, OutcomesStored
 from app.security import API_KEY_REQUIRED, require_api_key
+from app.store import event_store
 from credit_scoring.outcomes import (
     Outcome,
     OutcomeError,
     UnknownDecision,
-    create_outcome_store,
     in_utc,
     store_outcomes,
 )
-
-_STORE_LOCK = threading.Lock()
-
-
-def outcome_store(state: State) -> Engine:
-    """The event store's engine (EVENTS_URL), opened on the first outcome and kept on the app's state."""
-    with _STORE_LOCK:
-        engine = state.get("outcome_store")
-        if engine is None:
-            engine = state.outcome_store = create_outcome_store(state.settings.events_url)
-    return engine
 
 
 def _where(index: int) -> str:
@@ -67,7 +54,7 @@ class OutcomesController(Controller):
             outcomes.append(Outcome(target=sent.TARGET, observed_at=observed, request_id=sent.request_id,
                                     client_id=sent.SK_ID_CURR))
         try:
-            result = store_outcomes(outcome_store(state), outcomes)
+            result = store_outcomes(event_store(state), outcomes)
         except UnknownDecision as error:
             raise NotFoundException(detail=f"nothing stored; {error.describe(_where)}") from None
         except OutcomeError as error:

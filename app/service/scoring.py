@@ -28,6 +28,7 @@ from credit_scoring.features import (
     history_feature_names,
 )
 from credit_scoring.labels import FeatureLabel
+from credit_scoring.recourse import Recourse, recourse
 
 
 class UnknownClient(LookupError):
@@ -115,6 +116,14 @@ class Scoring:
 
     def probabilities(self, applications: list[Mapping], client_ids: list[int | None]) -> np.ndarray:
         return self.bundle.probability_matrix(self.features(applications, client_ids))
+
+    def recourse(self, application: Mapping, client_id: int | None) -> Recourse:
+        """What would change the decision on a complete application (`credit_scoring.recourse`), every candidate
+        scored by `probabilities`, the normal path, with the client's own history."""
+        def score(candidates: list[dict]) -> np.ndarray:
+            return self.probabilities(candidates, [client_id] * len(candidates))
+
+        return recourse(application, score, self.bundle.threshold, self.explain.recourse)
 
     def explanations(self, applications: list[Mapping], client_ids: list[int], top: int) -> list[Explanation]:
         """Explanations of complete applications: local contributions in one pass of the trees for all rows, then
