@@ -90,8 +90,10 @@ def test_the_filter_dependency_and_the_key_show_in_the_openapi_document(client):
     assert names("/population/points") == ["x", "y", *FILTERS, "ids", "n"]
     personal = [(path, method) for path, item in paths.items() for method, operation in item.items()
                 if operation.get("security") == [{"apiKey": []}]]
-    keyed = ("/clients", "/population", "/outcomes")  # personal data, and the bank's outcome feed
-    assert sorted(path for path, _ in personal) == sorted(p for p in paths if p.startswith(keyed))
+    keyed = ("/clients", "/population", "/outcomes", "/recourse")  # personal data, the bank's outcome feed
+    assert sorted({path for path, _ in personal}) == sorted(p for p in paths if p.startswith(keyed))
+    assert all(operation.get("security") == [{"apiKey": []}] for path, item in paths.items()
+               if path.startswith(keyed) for operation in item.values())  # every method of those paths
 
 
 def test_a_known_client_scores_as_the_batch_features_of_the_featurize_stage(client, explained_project, known):
