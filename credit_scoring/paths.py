@@ -28,6 +28,8 @@ FEATURES_TEST = FEATURES / "test.parquet"
 BANK_DATABASE = DATA / "bank.duckdb"  # the embedded bank database when DATABASE_URL is not set
 
 MODELS = Path("models")
+BASELINE = MODELS / "baseline"  # the baselines' out-of-fold probabilities
+BASELINE_OOF = BASELINE / "oof.parquet"
 TUNED = MODELS / "tuned"  # the tune stage's choice and its out-of-fold predictions
 CHAMPION = MODELS / "champion"  # everything the API needs to score
 REFERENCE_SCORES = CHAMPION / "reference_scores.parquet"
@@ -37,6 +39,7 @@ REPORTS = Path("reports")
 METRICS = REPORTS / "metrics"
 TABLES = REPORTS / "tables"
 FIGURES = REPORTS / "figures"
+PLOTS = REPORTS / "plots"  # curves as data for `dvc plots`
 DRIFT_REPORT = REPORTS / "drift"
 MONITORING = REPORTS / "monitoring"
 
@@ -56,3 +59,8 @@ def table(name: str) -> Path:
 def figure(name: str) -> Path:
     """``reports/figures/<name>.png``."""
     return FIGURES / f"{name}.png"
+
+
+def plot(name: str) -> Path:
+    """``reports/plots/<name>.csv``, a curve `dvc plots` draws."""
+    return PLOTS / f"{name}.csv"

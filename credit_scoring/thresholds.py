@@ -113,7 +113,8 @@ def log_champion(model, best: dict, cost: dict, metrics: dict, artifacts: list[P
         mlflow.log_metrics({f"variant_{key}_{name}": value for key, values in metrics.get("variants", {}).items()
                             for name, value in values.items()})
         for path in artifacts:
-            mlflow.log_artifact(str(path), artifact_path="figures" if path.suffix == ".png" else None)
+            folder = {".png": "figures"}.get(path.suffix, "plots" if path.parent.name == "plots" else None)
+            mlflow.log_artifact(str(path), artifact_path=folder)
         version = register_champion(model, best["algorithm"], X_example, metrics)
         return version, run.info.run_id
 

@@ -20,6 +20,7 @@ from credit_scoring.cost import scores_at
 from credit_scoring.io import write_json
 from credit_scoring.modeling import load_training
 from credit_scoring.params import load_params
+from credit_scoring.plot_data import write_plot_data
 from credit_scoring.reports import write_table
 from credit_scoring.threshold_figures import threshold_figures
 from credit_scoring.thresholds import (
@@ -63,8 +64,9 @@ def main() -> None:
     variants_file = write_table(paths.table("model_variants"), variants)
     figures = threshold_figures(oof, table, cost, data.y_holdout, proba,
                                 oracle_probabilities(paths.ORACLE, data.ids_holdout), s, metrics["holdout_brier"])
+    curves = write_plot_data(oof, cost, data.y_holdout, proba)
     start_tracking()
-    version, run_id = log_champion(model, best, cost, metrics, [*figures, table_file, variants_file],
+    version, run_id = log_champion(model, best, cost, metrics, [*figures, table_file, variants_file, *curves],
                                    data.X_holdout)
     reference_scores = pd.DataFrame({"SK_ID_CURR": data.ids_holdout, "probability": proba})
     write_bundle(paths.CHAMPION, model, champion_info(version, run_id, best, data.feature_names, metrics, params),
