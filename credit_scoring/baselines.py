@@ -10,18 +10,22 @@ threshold on out-of-fold predictions, with AUC, F1 and accuracy beside it; each 
 from __future__ import annotations
 
 import mlflow
+import numpy as np
 import pandas as pd
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from imblearn.under_sampling import RandomUnderSampler
+from matplotlib.figure import Figure
 from sklearn.dummy import DummyClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-from credit_scoring.cost import best_threshold, scores_at
+from credit_scoring.cost import THRESHOLD_GRID, best_threshold, cost_curve, scores_at
+from credit_scoring.formatting import french_number
 from credit_scoring.modeling import drop_uninformative, out_of_fold
+from credit_scoring.plots import OKABE_ITO, french_axis, new_figure
 
 MODELS = ("dummy_prior", "logistic_regression")
 STRATEGIES = ("none", "class_weight", "undersample", "smote")
@@ -58,8 +62,9 @@ def fit_predict_for(model: str, strategy: str, cfg: dict, seed: int):
     return fit_predict
 
 
-def evaluate(model: str, strategy: str, data, folds, cfg: dict, cost: dict, seed: int) -> dict:
-    """Out-of-fold scores of one model under one imbalance strategy, at its cost-optimal threshold."""
+def evaluate(model: str, strategy: str, data, folds, cfg: dict, cost: dict, seed: int) -> tuple[dict, np.ndarray]:
+    """Out-of-fold scores of one model under one imbalance strategy, at its cost-optimal threshold, and its
+    out-of-fold probabilities."""
     oof = out_of_fold(fit_predict_for(model, strategy, cfg, seed), data.X, data.y, folds)
     threshold, _ = best_threshold(data.y, oof.proba, cost["fn"], cost["fp"])
     s = scores_at(data.y, oof.proba, threshold, cost["fn"], cost["fp"])
@@ -74,26 +79,50 @@ def evaluate(model: str, strategy: str, data, folds, cfg: dict, cost: dict, seed
         "recall": s.recall,
         "precision": s.precision,
         "fit_seconds": oof.fit_seconds,
-    }
+    }, oof.proba
 
 
-def run_baselines(data, folds, cfg: dict, cost: dict, seed: int, log_run=None) -> pd.DataFrame:
-    rows = []
+def run_baselines(data, folds, cfg: dict, cost: dict, seed: int, log_run=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every model under every strategy: the table of their scores, and their out-of-fold probabilities (one
+    column ``model/strategy`` each, beside SK_ID_CURR and TARGET). ``log_run(row, proba)`` is called after each."""
+    rows, probabilities = [], {"SK_ID_CURR": data.ids, "TARGET": data.y}
     for model in MODELS:
         for strategy in STRATEGIES:
-            row = evaluate(model, strategy, data, folds, cfg, cost, seed)
+            row, proba = evaluate(model, strategy, data, folds, cfg, cost, seed)
             rows.append(row)
+            probabilities[f"{model}/{strategy}"] = proba
             print(f"  {model:<20} {strategy:<13} AUC {row['auc']:.4f}  cost/client {row['cost_per_client']:.4f}")
             if log_run is not None:
-                log_run(row)
-    return pd.DataFrame(rows)
+                log_run(row, proba)
+    return pd.DataFrame(rows), pd.DataFrame(probabilities)
 
 
-def log_to_mlflow(row: dict, n_folds: int) -> None:
+def cost_figure(row: dict, y: np.ndarray, proba: np.ndarray, cost: dict) -> Figure:
+    """The run's out-of-fold cost per client against the threshold, its chosen threshold marked."""
+    fig, ax = new_figure(6.0, 4.2)
+    ax.plot(THRESHOLD_GRID, cost_curve(y, proba, cost["fn"], cost["fp"]), color=OKABE_ITO["blue"],
+            label="coût moyen par client")
+    ax.plot(row["threshold"], row["cost_per_client"], marker="o", color=OKABE_ITO["vermillion"], linestyle="none",
+            label=f"seuil retenu : {french_number(row['threshold'], 3)}")
+    ax.set_xlabel("seuil de refus (probabilité de défaut)")
+    ax.set_ylabel(f"coût par client (FN = {cost['fn']}, FP = {cost['fp']})")
+    ax.set_title(f"{row['model']} / {row['strategy']} : coût hors pli selon le seuil")
+    french_axis(ax)
+    ax.legend(loc="upper right")
+    return fig
+
+
+def log_to_mlflow(row: dict, proba: np.ndarray, y: np.ndarray, cost: dict, n_folds: int) -> None:
+    """One nested MLflow run: the model and strategy, the cross-validated metrics, the cost figure."""
+    import matplotlib.pyplot as plt
+
     with mlflow.start_run(run_name=f"{row['model']}-{row['strategy']}", nested=True):
         mlflow.set_tags({"stage": "baseline", "model": row["model"], "imbalance": row["strategy"]})
         mlflow.log_params({"model": row["model"], "imbalance_strategy": row["strategy"], "cv_folds": n_folds})
         mlflow.log_metrics({f"cv_{k}": float(v) for k, v in row.items() if k not in ("model", "strategy")})
+        fig = cost_figure(row, y, proba, cost)
+        mlflow.log_figure(fig, "figures/cost_threshold.png")
+        plt.close(fig)
 
 
 def summary(table: pd.DataFrame) -> dict:

@@ -93,7 +93,9 @@ def cross_validate(algorithm: str, params: dict, data, folds, search: Search, tr
             return
         running = best_threshold(data.y[done], proba[done], cost["fn"], cost["fp"])[1]
         trial.report(running, i)
+        mlflow.log_metric("running_cv_cost_per_client", running, step=i + 1)  # the trial's run, folds done so far
         if trial.should_prune():
+            mlflow.set_tags({"state": "pruned", "folds_finished": i + 1})
             raise optuna.TrialPruned(f"running cost {running:.4f} after fold {i + 1}")
 
     return out_of_fold(fit_predict, data.X, data.y, folds, after_fold)
@@ -105,11 +107,8 @@ def objective_for(algorithm: str, space: dict, data, folds, search: Search, phas
         with mlflow.start_run(run_name=f"{phase}-{algorithm}-{trial.number}", nested=True):
             mlflow.set_tags({"stage": "tune", "phase": phase, "algorithm": algorithm, "trial": trial.number})
             mlflow.log_params(params)
-            try:
-                oof = cross_validate(algorithm, params, data, folds, search, trial)
-            except optuna.TrialPruned:
-                mlflow.set_tag("state", "pruned")
-                raise
+            oof = cross_validate(algorithm, params, data, folds, search, trial)  # a pruned run keeps its folds'
+            mlflow.set_tags({"state": "complete", "folds_finished": len(folds)})
             threshold, value = best_threshold(data.y, oof.proba, search.cost["fn"], search.cost["fp"])
             auc = float(roc_auc_score(data.y, oof.proba))
             rounds = int(np.mean([f["rounds"] for f in oof.fold_facts]))

@@ -1,5 +1,9 @@
 """baseline stage: the simplest models (`credit_scoring.baselines`), under the same cross-validation as the tuned
-ones, each crossed with the usual answers to class imbalance; one MLflow run each."""
+ones, each crossed with the usual answers to class imbalance; one MLflow run each, with its cost figure.
+
+Their out-of-fold probabilities go to ``models/baseline/`` (DVC's cache, not git): a fresh clone has none, so
+`dvc repro` runs the stage again and the MLflow experiment holds the baselines beside the tuning trials.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from credit_scoring.baselines import log_to_mlflow, run_baselines, summary
 from credit_scoring.io import write_json
 from credit_scoring.modeling import load_training, stratified_folds
 from credit_scoring.params import load_params
-from credit_scoring.paths import metrics, table
+from credit_scoring.paths import BASELINE_OOF, metrics, table
 from credit_scoring.reports import write_table
 from credit_scoring.tracking import start_tracking
 
@@ -25,12 +29,17 @@ def main() -> None:
     start_tracking()
     with mlflow.start_run(run_name="baseline"):
         mlflow.set_tag("stage", "baseline")
-        runs = run_baselines(data, folds, settings, params["cost"], seed, lambda row: log_to_mlflow(row, n_folds))
+        runs, oof = run_baselines(data, folds, settings, params["cost"], seed,
+                                  lambda row, proba: log_to_mlflow(row, proba, data.y, params["cost"], n_folds))
         result = summary(runs)
         mlflow.log_metrics({"best_cv_cost_per_client": result["best_cv_cost_per_client"],
                             "best_cv_auc": result["best_cv_auc"]})
+    BASELINE_OOF.parent.mkdir(parents=True, exist_ok=True)
+    oof.to_parquet(BASELINE_OOF, index=False)
     write_table(table("baseline"), runs)
-    write_json(metrics("baseline"), {**result, "seconds": round(time.perf_counter() - started, 1)})
+    write_json(metrics("baseline"), result)
+    # apart, so that baseline.json (which the tune stage depends on) is identical run to run
+    write_json(metrics("baseline_timing"), {"seconds": round(time.perf_counter() - started, 1)})
 
 
 if __name__ == "__main__":

@@ -100,6 +100,15 @@ def test_champion_bundle_and_registry_give_the_same_probabilities(synthetic_proj
     assert float(version.tags["threshold"]) == bundle.threshold
     runs = mlflow.search_runs(experiment_names=["home-credit-scoring"])
     assert len(runs) >= 8 + 2 * 2 + 2  # baselines, coarse and refined trials, stage runs
+    trials = runs[runs["tags.stage"].eq("tune") & runs["tags.trial"].notna()]
+    assert len(trials) == len(pd.read_csv(p / "reports/tables/tune_trials.csv"))  # every trial has its run
+    assert trials["metrics.running_cv_cost_per_client"].notna().all()  # pruned ones too: the folds they finished
+    pruned = trials["tags.state"].eq("pruned")
+    assert trials.loc[~pruned, "metrics.cv_cost_per_client"].notna().all()
+    assert (trials.loc[pruned, "tags.folds_finished"].astype(int) < 3).all()
+    assert (trials.loc[~pruned, "tags.folds_finished"].astype(int) == 3).all()
+    threshold_run = runs[runs["tags.stage"].eq("threshold")].iloc[0]
+    assert threshold_run["run_id"] == version.run_id  # the champion run is the registered version's
 
 
 def test_real_kaggle_sample_runs_end_to_end(tmp_path, monkeypatch):
