@@ -26,6 +26,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 
+from app.contract import complete_contract, feature_choices
 from app.controllers import CONTROLLERS
 from app.controllers.filters import provide_filters
 from app.errors import EXCEPTION_HANDLERS
@@ -45,6 +46,7 @@ def serving(settings: Settings, service: ScoringService | None) -> Callable[[Lit
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         loaded = service or settings.load_service()
+        feature_choices(app.openapi_schema, loaded.groups.comparable)  # known once the clients are loaded
         scorer = Scorer(loaded, EventWriter(create_store(settings.events_url)))
         app.state.scorer = scorer
         gc.collect()
@@ -71,7 +73,7 @@ def create_app(settings: Settings | None = None, service: ScoringService | None 
     settings = settings or Settings.from_env()
     cors = CORSConfig(allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                       allow_headers=["Content-Type", API_KEY_HEADER]) if settings.cors_origins else None
-    return Litestar(
+    app = Litestar(
         route_handlers=CONTROLLERS,
         dependencies={"scorer": Provide(provide_scorer, sync_to_thread=False),
                       "filters": Provide(provide_filters, sync_to_thread=False)},
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None, service: ScoringService | None 
         openapi_config=OPENAPI,
         debug=False,
     )
+    complete_contract(app)  # every status and constraint the server enforces, in /schema/openapi.json
+    return app
 
 
 # Applied by uvicorn in every worker process (a basicConfig in main() would reach the first one only).

@@ -41,6 +41,26 @@ def _non_finite_keys(body: bytes) -> list[str]:
     return found
 
 
+def _integral_floats_as_ints(value):
+    """JSON (and JSON Schema) make no difference between 1 and 1.0: a whole number written with a decimal point is
+    an integer here too, as Litestar's own decoding takes it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(v) for v in value]
+    return value
+
+
+def _malformed(body: bytes, error: Exception) -> ValidationException:
+    """Not JSON, or a number beyond the float range (named by its key)."""
+    keys = _non_finite_keys(body)
+    detail = (f"{', '.join(keys)}: number too large (infinite values are refused)" if keys
+              else f"Malformed JSON body: {error}")
+    return ValidationException(detail=detail, extra=[{"key": k, "message": "not a finite number"} for k in keys])
+
+
 def strict_body(body_type: type) -> Callable:
     """A before-request hook decoding the JSON body strictly (no text for numbers, no numbers for text), as msgspec
     does by default: Litestar's own decoding is lax, turning "100002" into 100002. Errors name the field."""
@@ -48,18 +68,16 @@ def strict_body(body_type: type) -> Callable:
     async def check(request: Request) -> None:
         body = await request.body()
         try:
-            msgspec.json.decode(body, type=body_type)
+            whole = msgspec.json.encode(_integral_floats_as_ints(msgspec.json.decode(body)))
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            raise _malformed(body, error) from None
+        try:
+            msgspec.json.decode(whole, type=body_type)  # decoding names the field at fault (`$.AMT_CREDIT`)
         except msgspec.ValidationError as error:
             message, _, where = str(error).partition(" - at `$")
             key = where.rstrip("`").lstrip(".")
             raise ValidationException(detail=f"{key}: {message}" if key else message,
                                       extra=[{"key": key, "message": message, "source": "body"}]) from None
-        except msgspec.DecodeError as error:
-            keys = _non_finite_keys(body)
-            detail = (f"{', '.join(keys)}: number too large (infinite values are refused)" if keys
-                      else f"Malformed JSON body: {error}")
-            raise ValidationException(detail=detail, extra=[{"key": k, "message": "not a finite number"}
-                                                            for k in keys]) from None
 
     return check
 

@@ -21,6 +21,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from credit_scoring.features import APPLICATION, KEY, category_values
+from credit_scoring.reviews import REASON_PATTERN
 from credit_scoring.schema import Column
 
 MAX_BATCH = 1000
@@ -259,9 +260,9 @@ class ReviewIn(Struct, forbid_unknown_fields=True, kw_only=True):
 
     action: Annotated[Literal["confirm", "override"],
                       Meta(description="confirm: the model's decision stands; override: the other decision")]
-    reason: Annotated[str, Meta(min_length=3, max_length=2000,
-                                description="Why, in free text (3 to 2000 characters, blanks at either end not "
-                                            "counted)")]
+    reason: Annotated[str, Meta(min_length=3, max_length=2000, pattern=REASON_PATTERN,
+                                description="Why, in free text: 3 to 2000 characters, at least three of them other "
+                                            "than spaces, tabs and line breaks, no NUL character")]
     reviewer: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
                                   description="The reviewer's identifier: letters, digits, '.', '_' or '-'")]
     request_id: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[0-9A-Za-z._:-]+$",

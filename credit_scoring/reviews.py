@@ -44,9 +44,12 @@ from credit_scoring.performance import PERIODS
 
 ACTIONS = ("confirm", "override")
 OTHER_DECISION = {DECISION_GRANTED: DECISION_REFUSED, DECISION_REFUSED: DECISION_GRANTED}
-REASON_LENGTH = (3, 2000)  # characters, once stripped
+REASON_LENGTH = (3, 2000)  # characters
+_TEXT, _NOT_BLANK = r"[^\x00]*", r"[^ \t\r\n\x00]"
+REASON_PATTERN = f"^{_TEXT}{_NOT_BLANK}{_TEXT}{_NOT_BLANK}{_TEXT}{_NOT_BLANK}{_TEXT}$"
+"""At least three characters other than spaces, tabs and line breaks, and no NUL (PostgreSQL's text refuses it):
+written so that Python and the JSON Schema (ECMA-262) regular expressions of the API contract agree."""
 REVIEWER_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL among them: PostgreSQL's text refuses it
 APPEND_ONLY = "decision_reviews is append-only: a review is never changed nor deleted"
 _DECISIONS_SQL = f"('{DECISION_GRANTED}', '{DECISION_REFUSED}')"
 
@@ -171,20 +174,18 @@ def create_review_store(url: str | None = None) -> Engine:
 
 
 def checked(action: str, reason: str, reviewer: str) -> str:
-    """The reason as stored (stripped); raises InvalidReview naming the field at fault."""
+    """The reason as stored (spaces, tabs and line breaks at either end removed: at least three other characters
+    remain); raises InvalidReview naming the field at fault."""
     if action not in ACTIONS:
         raise InvalidReview("action", f"expected one of {', '.join(ACTIONS)}, got {action!r}")
-    stripped = reason.strip() if isinstance(reason, str) else ""
     low, high = REASON_LENGTH
-    if not low <= len(stripped) <= high:
-        raise InvalidReview("reason", f"a reason of {low} to {high} characters is required (blanks at either end "
-                                      f"not counted), got {len(stripped)}")
-    if CONTROL.search(stripped):
-        raise InvalidReview("reason", "control characters are refused (line breaks and tabs are fine)")
+    if not isinstance(reason, str) or not low <= len(reason) <= high or not re.fullmatch(REASON_PATTERN, reason):
+        raise InvalidReview("reason", f"a reason of {low} to {high} characters is required, at least three of them "
+                                      "other than spaces and line breaks, without NUL characters")
     if not isinstance(reviewer, str) or not re.fullmatch(REVIEWER_PATTERN, reviewer):
         raise InvalidReview("reviewer", "expected an identifier of 1 to 64 letters, digits, '.', '_' or '-', "
                                         f"got {reviewer!r}")
-    return stripped
+    return reason.strip(" \t\r\n")  # only the blanks REASON_PATTERN knows: a stored reason keeps 3 characters
 
 
 def _served_decision(connection, client_id: int, request_id: str):

@@ -212,7 +212,7 @@ class ClientGroups:
         for name in (x, y):
             if self.feature_info(name).kind != "number":
                 raise KeyError(name)
-        group = self.table.loc[self.mask(filters), [x, y, DECISION]].dropna()
+        group = self.table.loc[self.mask(filters), list(dict.fromkeys([x, y, DECISION]))].dropna()  # x may be y
         group = group[np.isfinite(group[x].astype(float)) & np.isfinite(group[y].astype(float))]
         if len(group) > n:
             group = group.sample(n=n, random_state=0).sort_index()
