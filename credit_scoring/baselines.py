@@ -15,17 +15,15 @@ import pandas as pd
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from imblearn.under_sampling import RandomUnderSampler
-from matplotlib.figure import Figure
 from sklearn.dummy import DummyClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-from credit_scoring.cost import THRESHOLD_GRID, best_threshold, cost_curve, scores_at
-from credit_scoring.formatting import french_number
+from credit_scoring.cost import best_threshold, scores_at
 from credit_scoring.modeling import drop_uninformative, out_of_fold
-from credit_scoring.plots import OKABE_ITO, french_axis, new_figure
+from credit_scoring.run_figures import log_cost_figure
 
 MODELS = ("dummy_prior", "logistic_regression")
 STRATEGIES = ("none", "class_weight", "undersample", "smote")
@@ -97,32 +95,13 @@ def run_baselines(data, folds, cfg: dict, cost: dict, seed: int, log_run=None) -
     return pd.DataFrame(rows), pd.DataFrame(probabilities)
 
 
-def cost_figure(row: dict, y: np.ndarray, proba: np.ndarray, cost: dict) -> Figure:
-    """The run's out-of-fold cost per client against the threshold, its chosen threshold marked."""
-    fig, ax = new_figure(6.0, 4.2)
-    ax.plot(THRESHOLD_GRID, cost_curve(y, proba, cost["fn"], cost["fp"]), color=OKABE_ITO["blue"],
-            label="coût moyen par client")
-    ax.plot(row["threshold"], row["cost_per_client"], marker="o", color=OKABE_ITO["vermillion"], linestyle="none",
-            label=f"seuil retenu : {french_number(row['threshold'], 3)}")
-    ax.set_xlabel("seuil de refus (probabilité de défaut)")
-    ax.set_ylabel(f"coût par client (FN = {cost['fn']}, FP = {cost['fp']})")
-    ax.set_title(f"{row['model']} / {row['strategy']} : coût hors pli selon le seuil")
-    french_axis(ax)
-    ax.legend(loc="upper right")
-    return fig
-
-
 def log_to_mlflow(row: dict, proba: np.ndarray, y: np.ndarray, cost: dict, n_folds: int) -> None:
     """One nested MLflow run: the model and strategy, the cross-validated metrics, the cost figure."""
-    import matplotlib.pyplot as plt
-
     with mlflow.start_run(run_name=f"{row['model']}-{row['strategy']}", nested=True):
         mlflow.set_tags({"stage": "baseline", "model": row["model"], "imbalance": row["strategy"]})
         mlflow.log_params({"model": row["model"], "imbalance_strategy": row["strategy"], "cv_folds": n_folds})
         mlflow.log_metrics({f"cv_{k}": float(v) for k, v in row.items() if k not in ("model", "strategy")})
-        fig = cost_figure(row, y, proba, cost)
-        mlflow.log_figure(fig, "figures/cost_threshold.png")
-        plt.close(fig)
+        log_cost_figure(f"{row['model']} / {row['strategy']} : coût hors pli selon le seuil", y, proba, cost)
 
 
 def summary(table: pd.DataFrame) -> dict:

@@ -27,6 +27,7 @@ from sklearn.metrics import roc_auc_score
 from credit_scoring.cost import best_threshold
 from credit_scoring.io import write_json
 from credit_scoring.modeling import TrainingData, fit_early_stopped, out_of_fold, stratified_folds
+from credit_scoring.run_figures import log_cost_figure
 
 BEST_FILE = "best.json"  # in models/tuned: the chosen algorithm, its parameters and rounds
 OOF_FILE = "oof.parquet"  # in models/tuned: its out-of-fold predictions, for the threshold stage
@@ -96,6 +97,8 @@ def cross_validate(algorithm: str, params: dict, data, folds, search: Search, tr
         mlflow.log_metric("running_cv_cost_per_client", running, step=i + 1)  # the trial's run, folds done so far
         if trial.should_prune():
             mlflow.set_tags({"state": "pruned", "folds_finished": i + 1})
+            log_cost_figure(f"{algorithm}, essai {trial.number} (élagué après {i + 1} plis)", data.y[done],
+                            proba[done], cost)
             raise optuna.TrialPruned(f"running cost {running:.4f} after fold {i + 1}")
 
     return out_of_fold(fit_predict, data.X, data.y, folds, after_fold)
@@ -109,6 +112,8 @@ def objective_for(algorithm: str, space: dict, data, folds, search: Search, phas
             mlflow.log_params(params)
             oof = cross_validate(algorithm, params, data, folds, search, trial)  # a pruned run keeps its folds'
             mlflow.set_tags({"state": "complete", "folds_finished": len(folds)})
+            log_cost_figure(f"{algorithm}, essai {trial.number} : coût hors pli selon le seuil", data.y, oof.proba,
+                            search.cost)
             threshold, value = best_threshold(data.y, oof.proba, search.cost["fn"], search.cost["fp"])
             auc = float(roc_auc_score(data.y, oof.proba))
             rounds = int(np.mean([f["rounds"] for f in oof.fold_facts]))

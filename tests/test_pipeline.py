@@ -107,6 +107,9 @@ def test_champion_bundle_and_registry_give_the_same_probabilities(synthetic_proj
     assert trials.loc[~pruned, "metrics.cv_cost_per_client"].notna().all()
     assert (trials.loc[pruned, "tags.folds_finished"].astype(int) < 3).all()
     assert (trials.loc[~pruned, "tags.folds_finished"].astype(int) == 3).all()
+    client = mlflow.MlflowClient()
+    for run_id in trials["run_id"]:  # every trial, pruned or not, carries its out-of-fold cost figure
+        assert [a.path for a in client.list_artifacts(run_id, "figures")] == ["figures/cost_threshold.png"]
     threshold_run = runs[runs["tags.stage"].eq("threshold")].iloc[0]
     assert threshold_run["run_id"] == version.run_id  # the champion run is the registered version's
 
