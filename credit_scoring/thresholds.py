@@ -112,6 +112,9 @@ def log_champion(model, best: dict, cost: dict, metrics: dict, artifacts: list[P
         mlflow.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         mlflow.log_metrics({f"variant_{key}_{name}": value for key, values in metrics.get("variants", {}).items()
                             for name, value in values.items()})
+        intervals = metrics.get("intervals", {})
+        mlflow.log_metrics({f"{name}_ci_{side}": bound for name in ("holdout_auc", "holdout_cost_per_client")
+                            if name in intervals for side, bound in zip(("low", "high"), intervals[name], strict=True)})
         for path in artifacts:
             folder = {".png": "figures"}.get(path.suffix, "plots" if path.parent.name == "plots" else None)
             mlflow.log_artifact(str(path), artifact_path=folder)

@@ -37,6 +37,7 @@ from credit_scoring.thresholds import (
 )
 from credit_scoring.tracking import start_tracking
 from credit_scoring.tuning import read_tuned
+from credit_scoring.uncertainty import bootstrap_intervals, cost_ratio_sensitivity
 from credit_scoring.variants import variants_metrics, variants_table
 
 
@@ -60,13 +61,17 @@ def main() -> None:
     variants = variants_table(best, data, load_training(exclude_protected=[]), proba, threshold, params["seed"],
                               params)
     metrics["variants"] = variants_metrics(variants)
+    metrics["intervals"] = bootstrap_intervals(data.y_holdout, proba, threshold, cost,
+                                               params["threshold"]["bootstrap"], params["seed"])
+    sensitivity_file = write_table(paths.table("cost_ratio_sensitivity"),
+                                   cost_ratio_sensitivity(oof, data.y_holdout, proba, params["threshold"]["cost_ratios"]))
     table_file = write_table(paths.table("thresholds"), table)
     variants_file = write_table(paths.table("model_variants"), variants)
     figures = threshold_figures(oof, table, cost, data.y_holdout, proba,
                                 oracle_probabilities(paths.ORACLE, data.ids_holdout), s, metrics["holdout_brier"])
     curves = write_plot_data(oof, cost, data.y_holdout, proba)
     start_tracking()
-    version, run_id = log_champion(model, best, cost, metrics, [*figures, table_file, variants_file, *curves],
+    version, run_id = log_champion(model, best, cost, metrics, [*figures, table_file, variants_file, sensitivity_file, *curves],
                                    data.X_holdout)
     reference_scores = pd.DataFrame({"SK_ID_CURR": data.ids_holdout, "probability": proba})
     write_bundle(paths.CHAMPION, model, champion_info(version, run_id, best, data.feature_names, metrics, params),
