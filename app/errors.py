@@ -61,23 +61,36 @@ def _malformed(body: bytes, error: Exception) -> ValidationException:
     return ValidationException(detail=detail, extra=[{"key": k, "message": "not a finite number"} for k in keys])
 
 
+def _named(error: msgspec.ValidationError) -> ValidationException:
+    """A body msgspec refused, the field at fault named (`AMT_CREDIT: Expected `float`, got `str``)."""
+    message, _, where = str(error).partition(" - at `$")
+    key = where.rstrip("`").lstrip(".")
+    return ValidationException(detail=f"{key}: {message}" if key else message,
+                               extra=[{"key": key, "message": message, "source": "body"}])
+
+
 def strict_body(body_type: type) -> Callable:
     """A before-request hook decoding the JSON body strictly (no text for numbers, no numbers for text), as msgspec
-    does by default: Litestar's own decoding is lax, turning "100002" into 100002. Errors name the field."""
+    does by default: Litestar's own decoding is lax, turning "100002" into 100002. Errors name the field. Only a
+    body refused as it is is decoded again with its whole numbers written `1.0` read as integers."""
 
     async def check(request: Request) -> None:
         body = await request.body()
         try:
-            whole = msgspec.json.encode(_integral_floats_as_ints(msgspec.json.decode(body)))
-        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            msgspec.json.decode(body, type=body_type)
+            return
+        except msgspec.ValidationError:  # a subclass of DecodeError: caught first
+            pass
+        except msgspec.DecodeError as error:
             raise _malformed(body, error) from None
         try:
-            msgspec.json.decode(whole, type=body_type)  # decoding names the field at fault (`$.AMT_CREDIT`)
+            whole = msgspec.json.encode(_integral_floats_as_ints(msgspec.json.decode(body)))
+        except msgspec.DecodeError as error:  # ValidationError included: a number beyond the float range
+            raise _malformed(body, error) from None
+        try:
+            msgspec.json.decode(whole, type=body_type)
         except msgspec.ValidationError as error:
-            message, _, where = str(error).partition(" - at `$")
-            key = where.rstrip("`").lstrip(".")
-            raise ValidationException(detail=f"{key}: {message}" if key else message,
-                                      extra=[{"key": key, "message": message, "source": "body"}]) from None
+            raise _named(error) from None
 
     return check
 

@@ -409,8 +409,8 @@ class Dashboard:
                                       elem_id="review-action")
         self.review_outcome = gr.Markdown("", elem_id="review-outcome")
         self.review_reason = gr.Textbox(label="Motif de la revue (obligatoire)", lines=3, max_lines=10,
-                                        info="De 3 à 2\u202f000 caractères, par exemple les éléments nouveaux "
-                                             "du dossier.", elem_id="review-reason")
+                                        info="De 3 à 2\u202f000 caractères (au moins trois qui ne sont pas des "
+                                             "espaces), par exemple les éléments nouveaux du dossier.", elem_id="review-reason")
         self.reviewer = gr.Textbox(label="Votre identifiant (obligatoire)", max_lines=1, elem_id="reviewer",
                                    info="Lettres sans accent, chiffres, points ou tirets, par exemple j.dupont.")
         self.submit_review = gr.Button("Enregistrer la revue", variant="primary", elem_id="submit-review",

@@ -24,7 +24,8 @@ UNREADABLE = ("Le service de score a renvoyé une réponse illisible. Réessayez
 # What a refused review body means for the person who filled the form, by the field the API names.
 REVIEW_FIELDS = {
     "action": "choisissez de confirmer ou d'infirmer la décision",
-    "reason": "le motif de la revue est obligatoire, de 3 à 2\u202f000 caractères",
+    "reason": ("le motif de la revue est obligatoire, de 3 à 2\u202f000 caractères dont au moins trois qui ne sont "
+               "pas des espaces"),
     "reviewer": ("votre identifiant est obligatoire\u00a0: de 1 à 64 lettres sans accent, chiffres, points, tirets ou "
                  "tirets bas, sans espace (par exemple j.dupont)"),
     "request_id": "la décision revue est inconnue pour ce client\u00a0; affichez de nouveau le client, puis réessayez",

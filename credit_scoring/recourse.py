@@ -77,7 +77,7 @@ def monthly_instalment(credit: float, months: float, annual_rate: float) -> floa
 def implied_months(credit: float, instalment: float, annual_rate: float) -> float | None:
     """The duration, in months, that ``instalment`` implies for ``credit`` at ``annual_rate`` (None when the
     instalment does not even cover the interest, or the amounts are missing or not positive)."""
-    if not (_positive(credit) and _positive(instalment)):
+    if not (positive(credit) and positive(instalment)):
         return None
     r = annual_rate / 12
     if instalment <= credit * r:
@@ -85,7 +85,8 @@ def implied_months(credit: float, instalment: float, annual_rate: float) -> floa
     return -math.log(1 - credit * r / instalment) / math.log(1 + r)
 
 
-def _positive(x) -> bool:
+def positive(x) -> bool:
+    """A number above zero (not missing, not NaN): an amount recourse can work with."""
     return x is not None and not (isinstance(x, float) and math.isnan(x)) and x > 0
 
 
@@ -129,7 +130,7 @@ def amount_proposal(application: Mapping, score: Score, threshold: float, settin
     """The changes of the largest granted amount at the same duration: below the request for a refused client
     (``upwards`` False), up to ``max_credit_factor`` times it for a granted one (the margin)."""
     credit = application.get(AMOUNT)
-    if not (_positive(credit) and _positive(application.get(ANNUITY))):
+    if not (positive(credit) and positive(application.get(ANNUITY))):
         return None
     if upwards:
         low, high = 1.0, settings.max_credit_factor

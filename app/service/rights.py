@@ -6,12 +6,11 @@ letter's content (`credit_scoring.letter`).
 from __future__ import annotations
 
 import datetime
-import math
 
 from app.schemas import Explanation
 from credit_scoring.bundle import DECISION_REFUSED
 from credit_scoring.letter import LetterContent, euros
-from credit_scoring.recourse import AMOUNT, ANNUITY, LESS, LONGER, MARGIN, SHORTER, Proposal
+from credit_scoring.recourse import AMOUNT, ANNUITY, LESS, LONGER, MARGIN, SHORTER, Proposal, positive
 
 ADVISOR, CLIENT = "advisor", "client"
 
@@ -64,4 +63,4 @@ def letter_content(explanation: Explanation, proposals: list[Proposal], requeste
 
 def _amount(value) -> float | None:
     """A positive amount, or None (missing, NaN or not positive)."""
-    return float(value) if value is not None and not math.isnan(value) and value > 0 else None
+    return float(value) if positive(value) else None
