@@ -2,7 +2,8 @@
 
 First a coarse search for each algorithm over the wide spaces of params.yaml (on a stratified share of the
 rows, ``tune.coarse_sample``, to keep the stage fast), then a refined search on all rows, around the best
-coarse point, for the algorithm that won. Every trial runs the same stratified K-fold as the baselines, with
+coarse point, for the algorithm that won (the first listed one when the other's lead is within noise:
+`choose_algorithm`). Every trial runs the same stratified K-fold as the baselines, with
 early stopping inside each fold on rows the fold never scores; its objective is the cost per client at the
 best threshold on the out-of-fold predictions (AUC logged for control), and a median pruner stops a trial
 after any fold whose running cost is hopeless. Studies live in ``tune.storage`` (SQLite by default); with a
@@ -24,7 +25,7 @@ import optuna
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from credit_scoring.cost import best_threshold
+from credit_scoring.cost import best_threshold, cost_per_client
 from credit_scoring.io import write_json
 from credit_scoring.modeling import TrainingData, fit_early_stopped, out_of_fold, stratified_folds
 from credit_scoring.run_figures import log_cost_figure
@@ -104,6 +105,27 @@ def cross_validate(algorithm: str, params: dict, data, folds, search: Search, tr
     return out_of_fold(fit_predict, data.X, data.y, folds, after_fold)
 
 
+def fold_costs(y: np.ndarray, proba: np.ndarray, folds, threshold: float, cost: dict) -> list[float]:
+    """Cost per client of each fold's out-of-fold predictions at the trial's one threshold: the spread
+    behind the out-of-fold figure, and the pairs the algorithm choice compares (all trials share the folds)."""
+    return [cost_per_client(y[valid], proba[valid], threshold, cost["fn"], cost["fp"]) for _, valid in folds]
+
+
+def choose_algorithm(coarse_best: dict[str, optuna.trial.FrozenTrial], algorithms: list[str]) -> dict:
+    """The algorithm the refined search tunes: the lowest coarse out-of-fold cost, unless its lead over the
+    first algorithm listed in ``tune.algorithms`` is within noise (smaller than the standard error of the
+    paired fold differences), in which case the first listed is kept. The folds are the same for every
+    coarse trial, so the differences are paired."""
+    preferred = algorithms[0]
+    lowest = min(algorithms, key=lambda a: coarse_best[a].value)
+    gaps = np.subtract(coarse_best[preferred].user_attrs["fold_costs"], coarse_best[lowest].user_attrs["fold_costs"])
+    gap = float(coarse_best[preferred].value - coarse_best[lowest].value)
+    se = float(np.std(gaps, ddof=1) / np.sqrt(len(gaps))) if lowest != preferred else 0.0
+    within_noise = lowest != preferred and gap < se
+    return {"chosen": preferred if within_noise else lowest, "lowest_cost": lowest, "preferred": preferred,
+            "gap": gap, "gap_se": se, "within_noise": bool(within_noise)}
+
+
 def objective_for(algorithm: str, space: dict, data, folds, search: Search, phase: str):
     def objective(trial: optuna.Trial) -> float:
         params = suggest(trial, space)
@@ -117,12 +139,15 @@ def objective_for(algorithm: str, space: dict, data, folds, search: Search, phas
             threshold, value = best_threshold(data.y, oof.proba, search.cost["fn"], search.cost["fp"])
             auc = float(roc_auc_score(data.y, oof.proba))
             rounds = int(np.mean([f["rounds"] for f in oof.fold_facts]))
+            spread = fold_costs(data.y, oof.proba, folds, threshold, search.cost)
             trial.set_user_attr("cv_auc", auc)
+            trial.set_user_attr("fold_costs", spread)
             trial.set_user_attr("threshold", threshold)
             trial.set_user_attr("rounds", rounds)
             trial.set_user_attr("fit_seconds", oof.fit_seconds)
             mlflow.log_metrics({"cv_cost_per_client": value, "cv_auc": auc, "cv_threshold": threshold,
-                                "rounds": rounds, "fit_seconds": oof.fit_seconds})
+                                "cv_cost_fold_sd": float(np.std(spread, ddof=1)), "rounds": rounds,
+                                "fit_seconds": oof.fit_seconds})
         return value
 
     return objective
@@ -184,7 +209,8 @@ def refined_search(data, folds, search: Search, chosen: str, start: optuna.trial
 def run_search(data, folds, search: Search) -> tuple[dict, pd.DataFrame]:
     """Coarse search per algorithm, then the refined search; returns the best configuration and all trials."""
     coarse_best, frames = coarse_search(data, folds, search)
-    chosen = min(coarse_best, key=lambda a: coarse_best[a].value)
+    choice = choose_algorithm(coarse_best, list(search.tune["algorithms"]))
+    chosen = choice["chosen"]
     study = refined_search(data, folds, search, chosen, coarse_best[chosen])
     frames.append(trials_frame(study, "refined", chosen))
     best = study.best_trial
@@ -195,8 +221,13 @@ def run_search(data, folds, search: Search) -> tuple[dict, pd.DataFrame]:
         "rounds": best.user_attrs["rounds"],
         "cv_cost_per_client": best.value,
         "cv_auc": best.user_attrs["cv_auc"],
-        "coarse_best": {a: {"cv_cost_per_client": t.value, "cv_auc": t.user_attrs["cv_auc"], "params": t.params}
+        "cv_cost_fold_sd": float(np.std(best.user_attrs["fold_costs"], ddof=1)),
+        "coarse_best": {a: {"cv_cost_per_client": t.value, "cv_auc": t.user_attrs["cv_auc"],
+                            "cv_cost_fold_sd": float(np.std(t.user_attrs["fold_costs"], ddof=1)), "params": t.params}
                         for a, t in coarse_best.items()},
+        "choice": choice,
+        "finished_trials": {f"{f['phase'].iloc[0]}_{f['algorithm'].iloc[0]}": int((f["state"] == "COMPLETE").sum())
+                            for f in frames},
         "refined_trials": len(study.trials),
         "pruned_trials": int((pd.concat(frames)["state"] == "PRUNED").sum()),
     }

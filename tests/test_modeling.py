@@ -20,7 +20,7 @@ from credit_scoring.modeling import (
     stratified_folds,
 )
 from credit_scoring.thresholds import THRESHOLDS, threshold_table
-from credit_scoring.tuning import refined_space, suggest
+from credit_scoring.tuning import choose_algorithm, fold_costs, refined_space, suggest
 
 ESTIMATOR = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())["estimator"]
 
@@ -154,6 +154,29 @@ def test_search_spaces_and_their_refinement():
     assert refined["learning_rate"] == ["log", 0.09, 0.2]  # never beyond the wide bounds
     assert refined["num_leaves"] == ["int_log", 4, 16]
     assert refined["subsample"][1] == 0.5 and refined["subsample"][2] == pytest.approx(0.625)
+
+
+def _best(value: float, folds: list[float]) -> optuna.trial.FrozenTrial:
+    return optuna.trial.create_trial(value=value, user_attrs={"fold_costs": folds})
+
+
+def test_the_first_listed_algorithm_is_kept_when_the_other_leads_within_noise():
+    close = {"lightgbm": _best(0.482, [0.47, 0.49, 0.48, 0.49]), "hgb": _best(0.480, [0.49, 0.47, 0.49, 0.47])}
+    choice = choose_algorithm(close, ["lightgbm", "hgb"])
+    assert choice["lowest_cost"] == "hgb" and choice["within_noise"] and choice["chosen"] == "lightgbm"
+    assert choice["gap"] == pytest.approx(0.002) and choice["gap_se"] > choice["gap"]
+    clear = {"lightgbm": _best(0.50, [0.50, 0.51, 0.49, 0.50]), "hgb": _best(0.48, [0.48, 0.49, 0.47, 0.48])}
+    assert choose_algorithm(clear, ["lightgbm", "hgb"])["chosen"] == "hgb"  # the same 0.02 lead in every fold
+    assert choose_algorithm(clear, ["hgb", "lightgbm"]) == {
+        "chosen": "hgb", "lowest_cost": "hgb", "preferred": "hgb", "gap": 0.0, "gap_se": 0.0, "within_noise": False}
+
+
+def test_fold_costs_are_each_folds_cost_at_one_threshold():
+    y = np.array([1, 0, 0, 1, 0, 0])
+    proba = np.array([0.9, 0.1, 0.6, 0.2, 0.1, 0.1])
+    folds = [(np.array([3, 4, 5]), np.array([0, 1, 2])), (np.array([0, 1, 2]), np.array([3, 4, 5]))]
+    # fold 1: one false positive (0.6) -> 1/3; fold 2: one missed default (0.2) at cost 10 -> 10/3
+    assert fold_costs(y, proba, folds, 0.5, {"fn": 10, "fp": 1}) == pytest.approx([1 / 3, 10 / 3])
 
 
 def test_cost_optimal_threshold_differs_from_the_f1_one_and_from_one_half():
