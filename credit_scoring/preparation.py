@@ -30,7 +30,7 @@ from credit_scoring.validation import (
     input_files,
     key_problems,
     load_checked,
-    open_source,
+    open_sources,
     raise_if,
     row_problems,
     scalar,
@@ -70,23 +70,6 @@ def copy_table(con: duckdb.DuckDBPyConnection, source: Source, out_dir: Path) ->
     if not problems:
         write_table(con, typed_select(source), source.table.name, out_dir)
     return problems
-
-
-def load_sources(
-    con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, Table]], out_dir: Path
-) -> dict[str, Source]:
-    """Check and write every file, and report all the problems at once: a user fixing a Kaggle folder
-    should not discover them one run at a time."""
-    sources, problems = {}, []
-    for name, (path, table) in files.items():
-        try:
-            sources[name] = open_source(path, table)
-        except DataValidationError as e:
-            problems.append(str(e))
-            continue
-        problems += copy_table(con, sources[name], out_dir)
-    raise_if(problems)
-    return sources
 
 
 def orphans(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -149,7 +132,7 @@ def build(
     con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, Table]], out_dir: Path, holdout_size: float, seed: int
 ) -> dict:
     """Validate, write and describe every table into out_dir; raises before returning if anything is wrong."""
-    sources = load_sources(con, files, out_dir)
+    sources = open_sources(con, files, lambda con, source: copy_table(con, source, out_dir))
     has_truth = TRUTH.name in sources
     raise_if(key_problems(con, sources) + (truth_problems(con, sources[TRUTH.name]) if has_truth else []))
     split = write_split(con, out_dir, holdout_size, seed)

@@ -10,6 +10,7 @@ both read the files through these checks.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -246,9 +247,14 @@ def row_problems(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
     return malformed_rows(con, source, rejects) + problems
 
 
-def open_sources(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, Table]]) -> dict[str, Source]:
-    """Validate every file before writing anything, and report all the problems at once: a user fixing a
-    Kaggle folder should not discover them one run at a time."""
+def open_sources(
+    con: duckdb.DuckDBPyConnection,
+    files: dict[str, tuple[Path, Table]],
+    check: Callable[[duckdb.DuckDBPyConnection, Source], list[str]] = row_problems,
+) -> dict[str, Source]:
+    """Open and `check` every file (by default `row_problems`; the preparation's check also writes a file
+    that passes), and report all the problems at once: a user fixing a Kaggle folder should not discover
+    them one run at a time."""
     sources, problems = {}, []
     for name, (path, table) in files.items():
         try:
@@ -256,7 +262,7 @@ def open_sources(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, Ta
         except DataValidationError as e:
             problems.append(str(e))
             continue
-        problems += row_problems(con, sources[name])
+        problems += check(con, sources[name])
     raise_if(problems)
     return sources
 
