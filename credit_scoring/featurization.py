@@ -27,25 +27,16 @@ class LeakageError(RuntimeError):
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
     """Average ranks (1-based, ties sharing the mean of their positions) of each column of a 2-D float
-    array, missing values left NaN: pandas' ``rank(method="average")`` to the bit, from one numpy argsort
-    per column (several times faster, and numpy releases the GIL, so chunks rank in parallel threads)."""
-    columns = np.ascontiguousarray(values.T)
-    order = np.argsort(columns, axis=1)  # NaN last
-    ordered = np.take_along_axis(columns, order, axis=1)
-    n = columns.shape[1]
-    position = np.arange(1, n + 1, dtype=np.float64)
-    starts = np.empty(ordered.shape, dtype=bool)
-    starts[:, :1] = True
-    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=starts[:, 1:])
-    ends = np.empty(ordered.shape, dtype=bool)
-    ends[:, -1:] = True
-    ends[:, :-1] = starts[:, 1:]
-    first = np.maximum.accumulate(np.where(starts, position, 0.0), axis=1)
-    last = np.minimum.accumulate(np.where(ends, position, n + 1.0)[:, ::-1], axis=1)[:, ::-1]
-    average = (first + last) / 2  # halves: exact, as pandas' sum of positions over the tie count
-    average[np.isnan(ordered)] = np.nan
-    ranked = np.empty_like(average)
-    np.put_along_axis(ranked, order, average, axis=1)
+    array, missing values left NaN: pandas' ``rank(method="average")`` to the bit, several times faster.
+    Each column's present values are factorized (hashing, then sorting only the distinct values: most
+    features have few), and a value's rank is the mean position of its tie group: the group's last
+    position less half its extra members, an exact half as pandas' sum of positions over the count."""
+    ranked = np.full(values.shape[::-1], np.nan)
+    for j, column in enumerate(np.ascontiguousarray(values.T)):
+        known = ~np.isnan(column)
+        codes, distinct = pd.factorize(column[known], sort=True)
+        counts = np.bincount(codes, minlength=len(distinct)).astype(np.float64)
+        ranked[j, known] = (np.cumsum(counts) - (counts - 1) / 2)[codes]
     return ranked.T
 
 

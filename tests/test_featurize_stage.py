@@ -141,6 +141,7 @@ def test_average_ranks_are_pandas_ranks_to_the_bit():
     values[rng.random((500, 6)) < 0.2] = np.nan
     values[:, 2] = np.nan  # all missing
     values[:, 3] = 1.0  # constant
+    values[:4, 4] = [0.0, -0.0, 0.0, -0.0]  # signed zeros tie
     expected = pd.DataFrame(values).rank(method="average").to_numpy()
     assert np.array_equal(featurization.average_ranks(values), expected, equal_nan=True)
 
