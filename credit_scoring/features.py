@@ -2,7 +2,7 @@
 
 One code path for every use: the application table goes through the pure pandas function
 `application_features`, the six history tables through DuckDB SQL generated from the compact specs in
-`SOURCES` (`connect`, `build_history`, `aggregates`), and `assemble` joins both. The batch stage runs it on
+`SOURCES` (`history_aggregates`, or `connect`, `build_history` and `aggregates`), and `assemble` joins both. The batch stage runs it on
 the full prepared tables. The API runs the same `application_features` on the fields a request sends (through
 `application_frame`) and takes the history half from the stage's aggregates, or from `history_features` over the
 bank database's history tables, so a served client gets exactly its training-time vector.
@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -611,10 +612,11 @@ def connect(history: Mapping[str, TableInput], memory_limit: str | None = None) 
 
     Each query runs on one DuckDB thread, so the features are bit-for-bit the same from run to run: a
     parallel aggregation combines partial sums in whatever order its threads finish, which moves the last
-    bits of sums, means and variances (and the feature file's hash). `build_history` gets its parallelism
-    by running independent sources side by side instead. One client's rows alone give its batch values
-    exactly on small tables; on tables of millions of rows the hash aggregation may add a client's rows
-    in partial sums, so those can differ in the last bits (about 1e-15 relative), never more.
+    bits of sums, means and variances (and the feature file's hash). `history_aggregates` gets its
+    parallelism by running independent sources in separate databases instead. One client's rows alone
+    give its batch values exactly on small tables; on tables of millions of rows the hash aggregation may
+    add a client's rows in partial sums, so those can differ in the last bits (about 1e-15 relative), never
+    more.
     """
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
@@ -644,26 +646,49 @@ def _build_chain(con: duckdb.DuckDBPyConnection, chain: list[Source]) -> None:
         con.execute(f"CREATE OR REPLACE TABLE agg_{source.name} AS {source_sql(source, f'rows_{source.name}')}")
 
 
-def build_history(con: duckdb.DuckDBPyConnection, workers: int = 1) -> None:
-    """Aggregate every history table once into tables agg_<source>, read back by `aggregates`, running
-    independent sources on `workers` cursors at once. A source's derived rows stay a view: recomputing
-    them per block is cheaper than materialising tens of millions of rows."""
-    if workers <= 1:
-        for chain in _chains():
-            _build_chain(con, chain)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda chain: _build_chain(con.cursor(), chain), _chains()))
+def build_history(con: duckdb.DuckDBPyConnection) -> None:
+    """Aggregate every history table once into tables agg_<source>, read back by `aggregates`. A source's
+    derived rows stay a view: recomputing them per block is cheaper than materialising tens of millions of
+    rows."""
+    for chain in _chains():
+        _build_chain(con, chain)
 
 
-def aggregates(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+def aggregates(con: duckdb.DuckDBPyConnection, sources: Iterable[Source] = CLIENT_SOURCES) -> dict[str, pd.DataFrame]:
     """The per-client aggregate tables `build_history` left in `con`, as float64 frames indexed by
     SK_ID_CURR; once fetched, the connection can be closed and its memory freed. (Through Arrow: several
     times faster than DuckDB's own DataFrame conversion for hundreds of columns.)"""
     return {
         s.name: con.sql(f"SELECT * FROM agg_{s.name}").to_arrow_table().to_pandas().set_index(KEY).astype("float64")
-        for s in CLIENT_SOURCES
+        for s in sources
     }
+
+
+def history_aggregates(
+    history: Mapping[str, TableInput], memory_limit: str | None = None, workers: int = 1
+) -> dict[str, pd.DataFrame]:
+    """Every client source's aggregates (`aggregates`), with the independent chains of sources shared among
+    `workers` threads, each with its own single-threaded in-memory database (and `memory_limit`): the
+    chains run side by side, and every query still runs on one thread, so the values are bit-for-bit those
+    of one database. (Cursors of one database running at once do not give that guarantee.)"""
+    pending = list(_chains())
+    lock = threading.Lock()
+
+    def worker() -> dict[str, pd.DataFrame]:
+        done = {}
+        with connect(history, memory_limit) as con:
+            while True:
+                with lock:
+                    if not pending:
+                        return done
+                    chain = pending.pop(0)
+                _build_chain(con, chain)
+                done |= aggregates(con, [s for s in chain if s in CLIENT_SOURCES])
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        parts = list(pool.map(lambda _: worker(), range(max(1, workers))))
+    merged = {name: frame for part in parts for name, frame in part.items()}
+    return {s.name: merged[s.name] for s in CLIENT_SOURCES}
 
 
 def _aligned(aggregated: pd.DataFrame, flags: list[str], clients: pd.Index) -> pd.DataFrame:
@@ -679,7 +704,14 @@ def assemble(
 ) -> pd.DataFrame:
     """The `keep` columns (labels carried along, never features) then every feature, one row per
     application row in its order, indexed by SK_ID_CURR."""
-    app = application_features(application)
+    return join_history(application_features(application), application, aggregated, keep)
+
+
+def join_history(
+    app: pd.DataFrame, application: pd.DataFrame, aggregated: Mapping[str, pd.DataFrame], keep: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """`assemble` once the application features `app` of `application` are computed (the batch stage
+    computes them while DuckDB aggregates the history)."""
     carried = pd.DataFrame({c: application[c].to_numpy() for c in keep}, index=app.index)
     history = (_aligned(aggregated[s.name], list(s.flags), app.index) for s in CLIENT_SOURCES)
     return pd.concat([carried, app, *history], axis=1)
@@ -688,8 +720,6 @@ def assemble(
 def history_features(history: Mapping[str, TableInput]) -> pd.DataFrame:
     """History features of every client with at least one history row, indexed by SK_ID_CURR and sorted:
     the history half of the matrix on its own, to check the aggregates table by table."""
-    with connect(history) as con:
-        build_history(con)
-        aggregated = aggregates(con)
+    aggregated = history_aggregates(history)
     clients = pd.Index(sorted(set().union(*(a.index for a in aggregated.values()))), name=KEY)
     return pd.concat([_aligned(aggregated[s.name], list(s.flags), clients) for s in CLIENT_SOURCES], axis=1)

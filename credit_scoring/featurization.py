@@ -10,6 +10,7 @@ excellent and be worthless.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,25 @@ class LeakageError(RuntimeError):
     """A feature is an id or derived from the target."""
 
 
-def ranks(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based, ties sharing the mean of their positions) of each column of a 2-D float
+    array, missing values left NaN: pandas' ``rank(method="average")`` to the bit, several times faster.
+    Each column's present values are factorized (hashing, then sorting only the distinct values: most
+    features have few), and a value's rank is the mean position of its tie group: the group's last
+    position less half its extra members, an exact half as pandas' sum of positions over the count."""
+    ranked = np.full(values.shape[::-1], np.nan)
+    for j, column in enumerate(np.ascontiguousarray(values.T)):
+        known = ~np.isnan(column)
+        codes, distinct = pd.factorize(column[known], sort=True)
+        counts = np.bincount(codes, minlength=len(distinct)).astype(np.float64)
+        ranked[j, known] = (np.cumsum(counts) - (counts - 1) / 2)[codes]
+    return ranked.T
+
+
+def ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Average ranks of each column two ways, from one sort: among the present values (missing stay
     NaN), and over all rows with the missing values tied below every present one."""
-    present = frame.rank(method="average").to_numpy()
+    present = average_ranks(values)
     missing = np.isnan(present).sum(axis=0)
     return present, np.where(np.isnan(present), (missing + 1) / 2, present + missing)
 
@@ -55,7 +71,7 @@ def univariate_auc(
 
 def rank_correlation(ranks: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """|Spearman correlation| of each ranked column with the client id; 0 for constant columns."""
-    id_ranks = pd.Series(ids).rank().to_numpy()
+    id_ranks = average_ranks(ids.astype(np.float64)[:, None])[:, 0]
     centred = ranks - ranks.mean(axis=0)
     id_centred = id_ranks - id_ranks.mean()
     norms = np.sqrt((centred**2).sum(axis=0) * (id_centred**2).sum())
@@ -68,18 +84,21 @@ def leakage_audit(train: pd.DataFrame, fitting: np.ndarray, cfg: dict) -> pd.Dat
     """One row per feature of the training matrix (`train`: TARGET then features, indexed by SK_ID_CURR),
     measured on the rows where `fitting` is True so the holdout stays unseen: univariate AUCs, rank
     correlation with the id, and the flags. Sorted by AUC on all rows, highest first. Columns are ranked
-    a chunk at a time so the audit never copies the whole matrix."""
+    a chunk at a time, on ``featurize.workers`` threads, so the audit never copies the whole matrix."""
     columns = [c for c in train.columns if c != F.TARGET]
     target = train[F.TARGET].to_numpy()[fitting]
     ids = train.index.to_numpy()[fitting]
     step = int(cfg["audit_chunk_columns"])
-    parts = []
-    for i in range(0, len(columns), step):
-        present, all_rows = ranks(train.loc[fitting, columns[i : i + step]])
+
+    def measure(start: int) -> pd.DataFrame:
+        chunk = train[columns[start : start + step]].to_numpy(dtype=np.float64)[fitting]
+        present, all_rows = ranks(chunk)
         auc, auc_present = univariate_auc(present, all_rows, target, int(cfg["audit_min_class_rows"]))
         corr = rank_correlation(all_rows, ids)
-        parts.append(pd.DataFrame({"auc": auc, "auc_present": auc_present, "id_rank_corr": corr}))
-    audit = pd.concat(parts, ignore_index=True)
+        return pd.DataFrame({"auc": auc, "auc_present": auc_present, "id_rank_corr": corr})
+
+    with ThreadPoolExecutor(max(1, int(cfg["workers"]))) as pool:
+        audit = pd.concat(pool.map(measure, range(0, len(columns), step)), ignore_index=True)
     audit.insert(0, "feature", columns)
     best = audit[["auc", "auc_present"]].max(axis=1)
     named = audit["feature"].str.upper()
@@ -117,20 +136,40 @@ def featurize(prepared: Path, out: Path, audit_file: Path, cfg: dict) -> dict:
     for stale in (FEATURES_TRAIN.name, FEATURES_TEST.name):
         (out / stale).unlink(missing_ok=True)
     history = {name: prepared / f"{name}.parquet" for name in HISTORY_TABLES}
-    with F.connect(history, memory_limit=cfg["duckdb_memory_limit"]) as con:
-        F.build_history(con, workers=int(cfg["workers"]))
-        aggregated = F.aggregates(con)
-    test = F.assemble(pd.read_parquet(prepared / APPLICATION_TEST.name), aggregated)
-    train = F.assemble(pd.read_parquet(prepared / APPLICATION_TRAIN.name), aggregated, keep=(F.TARGET,))
-    del aggregated
-    split = pd.read_parquet(prepared / SPLIT.name, columns=[F.KEY, "holdout"]).set_index(F.KEY)
-    fitting = ~split["holdout"].reindex(train.index, fill_value=True).to_numpy(dtype=bool)
-    audit = leakage_audit(train, fitting, cfg)
-    audit_file.parent.mkdir(parents=True, exist_ok=True)
-    audit.to_csv(audit_file, index=False)
-    raise_on_leaks(audit, audit_file)
-    write_parquet(train, out / FEATURES_TRAIN.name)
-    write_parquet(test, out / FEATURES_TEST.name)
+    workers = max(1, int(cfg["workers"]))
+    with ThreadPoolExecutor(workers + 1) as pool:
+        # DuckDB aggregates the history (releasing the GIL) while pandas computes the application features.
+        aggregating = pool.submit(F.history_aggregates, history, cfg["duckdb_memory_limit"], workers)
+        applications = {name: pd.read_parquet(prepared / name) for name in (APPLICATION_TEST.name, APPLICATION_TRAIN.name)}
+        app_features = {name: F.application_features(frame) for name, frame in applications.items()}
+        aggregated = aggregating.result()
+        test, train = (
+            F.join_history(app_features[name], applications[name], aggregated, keep)
+            for name, keep in ((APPLICATION_TEST.name, ()), (APPLICATION_TRAIN.name, (F.TARGET,)))
+        )
+        del aggregated, applications, app_features
+        split = pd.read_parquet(prepared / SPLIT.name, columns=[F.KEY, "holdout"]).set_index(F.KEY)
+        fitting = ~split["holdout"].reindex(train.index, fill_value=True).to_numpy(dtype=bool)
+        # The files are written beside their final names while the audit runs, and take them only if it passes.
+        staged = {out / name: out / f".{name}.tmp" for name in (FEATURES_TRAIN.name, FEATURES_TEST.name)}
+        writing = [pool.submit(write_parquet, frame, staged[out / name])
+                   for frame, name in ((train, FEATURES_TRAIN.name), (test, FEATURES_TEST.name))]
+        try:
+            audit = leakage_audit(train, fitting, cfg)
+            audit_file.parent.mkdir(parents=True, exist_ok=True)
+            audit.to_csv(audit_file, index=False)
+            raise_on_leaks(audit, audit_file)
+            for done in writing:
+                done.result()
+        except BaseException:
+            for done in writing:
+                done.cancel()
+            wait(writing)
+            for temporary in staged.values():
+                temporary.unlink(missing_ok=True)
+            raise
+    for final, temporary in staged.items():
+        temporary.replace(final)
     return {
         "clients_train": len(train),
         "clients_test": len(test),

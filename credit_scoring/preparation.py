@@ -1,8 +1,9 @@
 """Raw Home Credit CSVs -> validated, typed parquet tables and a stratified holdout split (the prepare stage).
 
-DuckDB streams each CSV to parquet (27M rows of bureau_balance never pass through pandas) once every file has
-passed ``credit_scoring.validation``; the tables are written to a folder beside the output that replaces it only
-once every check has passed. The raw tables come from the generator, a Kaggle folder or the bank database.
+DuckDB reads each CSV once, typed, checks it as SQL over the loaded table and writes it to parquet (27M rows of
+bureau_balance never pass through pandas); only a file those checks do not clear is read again as text, by the
+checks of ``credit_scoring.validation`` that name its problems. The tables are written to a folder beside the
+output that replaces it only once every check has passed. The raw tables come from the generator, a Kaggle folder or the bank database.
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ from credit_scoring.validation import (
     Source,
     input_files,
     key_problems,
+    load_checked,
     open_sources,
     raise_if,
+    row_problems,
     scalar,
+    stored,
     truth_problems,
     typed_select,
 )
@@ -39,11 +43,33 @@ DESCRIPTION_FILE = "HomeCredit_columns_description.csv"
 DESCRIPTION_COLUMNS = ["Table", "Row", "Description", "Special"]
 
 
-def copy_table(con: duckdb.DuckDBPyConnection, source: Source, out_dir: Path) -> None:
-    """Stream the typed columns, in the schema's order, straight from CSV to parquet inside DuckDB."""
-    dest = out_dir / f"{source.table.name}.parquet"
-    con.execute(f"COPY ({typed_select(source)}) TO {literal(dest)} (FORMAT parquet)")
-    con.execute(f"CREATE VIEW {quoted(source.table.name)} AS SELECT * FROM read_parquet({literal(dest)})")
+def write_table(con: duckdb.DuckDBPyConnection, select: str, name: str, out_dir: Path) -> None:
+    """Write one table's typed columns, in the schema's order, to parquet; later checks read it as a view."""
+    dest = out_dir / f"{name}.parquet"
+    con.execute(f"COPY ({select}) TO {literal(dest)} (FORMAT parquet)")
+    con.execute(f"CREATE VIEW {quoted(name)} AS SELECT * FROM read_parquet({literal(dest)})")
+
+
+def copy_table(con: duckdb.DuckDBPyConnection, source: Source, out_dir: Path) -> list[str]:
+    """Read the CSV once, check it and write it to parquet; returns the problems found (nothing is written
+    then). Only a file the one-pass checks do not clear is read again, as text, by the checks that name
+    its problems (`row_problems`); a file those clear (a huge integer) is written from the text."""
+    loaded = f"loaded_{source.table.name}"
+    try:
+        if load_checked(con, source, loaded):
+            select = ", ".join(stored(c) for c in source.table.columns)
+            # A loaded table's statistics would make DuckDB mark every column without a missing value as
+            # required: the parquet schema would then depend on the data, and differ from a streamed write.
+            con.execute("SET disabled_optimizers = 'statistics_propagation'")
+            write_table(con, f"SELECT {select} FROM {quoted(loaded)}", source.table.name, out_dir)
+            con.execute("RESET disabled_optimizers")
+            return []
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {quoted(loaded)}")
+    problems = row_problems(con, source)
+    if not problems:
+        write_table(con, typed_select(source), source.table.name, out_dir)
+    return problems
 
 
 def orphans(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -106,9 +132,7 @@ def build(
     con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, Table]], out_dir: Path, holdout_size: float, seed: int
 ) -> dict:
     """Validate, write and describe every table into out_dir; raises before returning if anything is wrong."""
-    sources = open_sources(con, files)
-    for source in sources.values():
-        copy_table(con, source, out_dir)
+    sources = open_sources(con, files, lambda con, source: copy_table(con, source, out_dir))
     has_truth = TRUTH.name in sources
     raise_if(key_problems(con, sources) + (truth_problems(con, sources[TRUTH.name]) if has_truth else []))
     split = write_split(con, out_dir, holdout_size, seed)

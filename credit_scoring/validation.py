@@ -10,6 +10,7 @@ both read the files through these checks.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +132,66 @@ def typed_select(source: Source) -> str:
     return f"SELECT {select} FROM {csv_scan(source)}"
 
 
+# A double holds every integer below this exactly; an integer column's value beyond it is left to the text checks.
+EXACT_INTEGER = 2**53
+
+
+def read_type(column: Column) -> str:
+    """The type the one-pass read gives a column: integers are read as DOUBLE, so that a fraction is seen
+    (DuckDB's integer reader would round 1.5 to 2), and become BIGINT when written."""
+    return "VARCHAR" if column.sql_type == "VARCHAR" else "DOUBLE"
+
+
+def typed_scan(source: Source, rejects: str) -> str:
+    """read_csv with the schema's types (extra columns as text), the same pinned dialect as `csv_scan`;
+    rows DuckDB cannot split or whose field it cannot read as a number go to the ``rejects`` table."""
+    types = {c.name: read_type(c) for c in source.table.columns}
+    columns = ", ".join(f"{literal(c)}: {literal(types.get(c, 'VARCHAR'))}" for c in source.header)
+    options = [
+        "auto_detect = false", "header = true", "delim = ','", "quote = '\"'", "escape = '\"'",
+        f"columns = {{{columns}}}", "store_rejects = true",
+        f"rejects_table = {literal(rejects)}", f"rejects_scan = {literal(rejects + '_scan')}",
+    ]
+    return f"read_csv({literal(source.path)}, {', '.join(options)})"
+
+
+def typed_checks(table: Table) -> list[str]:
+    """The rules of `row_checks` that a row read with `read_type` can still break, as SQL conditions: the
+    reader already refused non-numeric text; infinities and NaN, fractions in integer columns, integers too
+    large for a double, a TARGET other than 0/1 and an empty key remain."""
+    checks = []
+    for column in table.columns:
+        value = quoted(column.name)
+        if column.sql_type != "VARCHAR":
+            checks.append(f"NOT isfinite({value})")
+        if column.sql_type == "BIGINT":
+            checks.append(f"{value} <> floor({value}) OR abs({value}) >= {EXACT_INTEGER}")
+    if "TARGET" in table.column_names:
+        checks.append("TARGET NOT IN (0, 1) IS NOT FALSE")
+    if table.name in UNIQUE_KEYS:
+        checks.append(f"{quoted(UNIQUE_KEYS[table.name])} IS NULL")
+    return checks
+
+
+def load_checked(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> bool:
+    """Read the file once into the table ``name`` (schema columns, integers still as DOUBLE) and check it
+    there. True when every row passed every rule of `row_checks`; False when some row may not, and the
+    caller runs the text checks (`row_problems`) to name the file, column, rows and an example."""
+    rejects = f"typed_rejects_{source.table.name}"
+    select = ", ".join(quoted(c.name) for c in source.table.columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {quoted(name)} AS SELECT {select} FROM {typed_scan(source, rejects)}")
+    if scalar(con, f"SELECT count(*) FROM {rejects}"):
+        return False
+    tallies = ", ".join(f"count_if({condition})" for condition in typed_checks(source.table))
+    return not any(first_row(con, f"SELECT {tallies} FROM {quoted(name)}"))
+
+
+def stored(column: Column) -> str:
+    """A column of a `load_checked` table as the prepared table stores it (checked integers back to BIGINT)."""
+    value = quoted(column.name)
+    return f"CAST({value} AS BIGINT) AS {value}" if column.sql_type == "BIGINT" else value
+
+
 def row_checks(table: Table) -> list[tuple[str, str, str]]:
     """(column, what is wrong, SQL condition on a raw row) for every rule a single row can break."""
     checks = []
@@ -186,9 +247,14 @@ def row_problems(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
     return malformed_rows(con, source, rejects) + problems
 
 
-def open_sources(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, Table]]) -> dict[str, Source]:
-    """Validate every file before writing anything, and report all the problems at once: a user fixing a
-    Kaggle folder should not discover them one run at a time."""
+def open_sources(
+    con: duckdb.DuckDBPyConnection,
+    files: dict[str, tuple[Path, Table]],
+    check: Callable[[duckdb.DuckDBPyConnection, Source], list[str]] = row_problems,
+) -> dict[str, Source]:
+    """Open and `check` every file (by default `row_problems`; the preparation's check also writes a file
+    that passes), and report all the problems at once: a user fixing a Kaggle folder should not discover
+    them one run at a time."""
     sources, problems = {}, []
     for name, (path, table) in files.items():
         try:
@@ -196,7 +262,7 @@ def open_sources(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, Ta
         except DataValidationError as e:
             problems.append(str(e))
             continue
-        problems += row_problems(con, sources[name])
+        problems += check(con, sources[name])
     raise_if(problems)
     return sources
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.featurize_full import pandas_aggregates
 from credit_scoring import features as F
 from credit_scoring.schema import HISTORY_TABLES, table
 from tests.conftest import SAMPLE_DIR
+from tests.pandas_aggregates import pandas_aggregates
 
 DTYPES = {"VARCHAR": "object", "BIGINT": "int64", "DOUBLE": "float64"}
 
@@ -356,6 +356,16 @@ def test_one_client_s_history_rows_alone_give_its_batch_history_values():
     expected.loc[:, cards] = np.nan
     expected.loc[:, "HAS_CREDIT_CARD"] = 0.0
     assert np.array_equal(alone.to_numpy(), expected.to_numpy(), equal_nan=True)
+
+
+def test_aggregates_in_parallel_databases_are_those_of_one_to_the_bit():
+    _, history = linked_sample()
+    one = F.history_aggregates(history, workers=1)
+    two = F.history_aggregates(history, workers=2)
+    assert list(one) == list(two) == [s.name for s in F.CLIENT_SOURCES]
+    for name in one:
+        assert one[name].index.equals(two[name].index) and list(one[name].columns) == list(two[name].columns)
+        assert np.array_equal(one[name].to_numpy(), two[name].to_numpy(), equal_nan=True)
 
 
 def test_pandas_reference_computes_the_same_aggregates():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -133,21 +134,39 @@ def test_stage_reads_its_params(stage_dir):
     assert metrics["suspicious_features"] == int((audit["auc"] > 0.5).sum()) > 0
 
 
-def test_benchmark_engines_write_the_same_features(stage_dir):
-    """The benchmark script on a small folder: both engines produce the same matrices, and a measured
-    run reports its times and memory."""
+def test_average_ranks_are_pandas_ranks_to_the_bit():
+    rng = np.random.default_rng(5)
+    values = rng.integers(0, 7, size=(500, 6)).astype(float)  # many ties
+    values[:, 1] = rng.normal(size=500)  # none
+    values[rng.random((500, 6)) < 0.2] = np.nan
+    values[:, 2] = np.nan  # all missing
+    values[:, 3] = 1.0  # constant
+    values[:4, 4] = [0.0, -0.0, 0.0, -0.0]  # signed zeros tie
+    expected = pd.DataFrame(values).rank(method="average").to_numpy()
+    assert np.array_equal(featurization.average_ranks(values), expected, equal_nan=True)
+
+
+def test_benchmark_measures_each_command_alone():
+    """The benchmark's measurement: wall time and peak RSS of one command's process tree, not of earlier ones."""
     from benchmarks import featurize_full as bench
 
-    prepared = stage_dir / "data/prepared"
-    written = {}
-    for engine in bench.ENGINES:
-        out = stage_dir / engine
-        out.mkdir()
-        bench.compute(engine, prepared, out)
-        written[engine] = pd.read_parquet(out / "application_train.parquet")
-    duck, pandas_run = written["duckdb"], written["pandas"]
-    assert list(duck.columns) == list(pandas_run.columns) == ["SK_ID_CURR", "TARGET", *F.feature_columns()]
-    np.testing.assert_allclose(duck.to_numpy(dtype=float), pandas_run.to_numpy(dtype=float), rtol=1e-9, atol=1e-9)
-    measured = bench.run_child("duckdb", prepared)
-    assert measured["compute_seconds"] > 0 and measured["peak_rss_gb"] > 0
-    assert 0 < measured["history_seconds"] <= measured["compute_seconds"]
+    big = bench.measure([sys.executable, "-c", "x = bytearray(400_000_000); x[::4096] = b'1' * len(x[::4096])"], REPO)
+    small = bench.measure([sys.executable, "-c", "pass"], REPO)
+    assert big["peak_rss_gb"] >= 0.4 > small["peak_rss_gb"] > 0
+    assert big["seconds"] > 0 and small["seconds"] > 0
+
+
+@pytest.mark.skipif(not (REPO.parent / "shared/benchmarks/pandas_reference_features.py").is_file(),
+                    reason="the shared pandas reference recipe is not at ../shared/benchmarks")
+def test_benchmark_runs_both_sides_on_the_same_raw_files(tmp_path, capsys):
+    """A tiny volume through the whole benchmark: generated CSVs, `dvc repro --force featurize` in a scratch
+    project, the reference recipe, and the report with its targets."""
+    from benchmarks import featurize_full as bench
+
+    result = bench.run_volume(tmp_path, 300, 60, 3, bench.REFERENCE)
+    assert result["pipeline"]["features"] == len(F.feature_columns())
+    assert result["pipeline"]["stages"]["prepare"] > 0 and result["pipeline"]["stages"]["featurize"] > 0
+    assert pd.read_parquet(tmp_path / "reference.parquet").shape[0] == 360
+    assert result["speedup"] == pytest.approx(result["reference"]["seconds"] / result["pipeline"]["seconds"], abs=0.01)
+    assert bench.report([result]) == (result["pipeline"]["peak_rss_gb"] <= bench.PEAK_RSS_GB)
+    assert "speed-up (reference / pipeline)" in capsys.readouterr().out

@@ -216,6 +216,14 @@ BROKEN_INPUTS = {
         lambda raw: cut_line(raw / "bureau.csv", 5),
         ["bureau.csv", "1 row not readable as CSV", "first at line 5", "column"],
     ),
+    "infinity in a number": (
+        lambda raw: set_values(raw / "application_train.csv", "AMT_CREDIT", {2: "inf", 4: "NaN"}),
+        ["application_train.csv", "column AMT_CREDIT", "2 rows with non-numeric text"],
+    ),
+    "hexadecimal integer": (  # DuckDB would read 0x10 as 16 into an integer column; it is not a number here
+        lambda raw: set_values(raw / "bureau.csv", "DAYS_CREDIT", {3: "0x10"}),
+        ["bureau.csv", "column DAYS_CREDIT", "1 row with non-numeric text", "'0x10'"],
+    ),
     "target of 2": (
         lambda raw: set_values(raw / "application_train.csv", "TARGET", {0: "2", 1: "2"}),
         ["application_train.csv", "column TARGET", "2 rows with a TARGET other than 0/1"],
@@ -245,6 +253,25 @@ def test_all_problems_are_reported_at_once(raw, out_dir):
     assert "POS_CASH_balance.csv: file is missing" in message
     assert "column TARGET: 1 row with a TARGET other than 0/1" in message
     assert "installments_payments.csv: 1 row not readable as CSV, first at line 2" in message
+
+
+def test_one_read_writes_what_the_text_checks_would(raw, tmp_path):
+    """A file the one-pass checks clear is written from that read; one they leave to the text checks (an
+    integer beyond 2**53, which a double would round) from the text: both give the values as written."""
+    huge = 2**53 + 1
+    set_values(raw / "bureau.csv", "SK_ID_BUREAU", {0: str(huge)})
+    set_values(raw / "bureau_balance.csv", "SK_ID_BUREAU", {0: str(huge)})
+    set_values(raw / "installments_payments.csv", "NUM_INSTALMENT_NUMBER", {0: "12.0", 1: "1e1"})
+    prepare(raw, tmp_path / "prepared")
+    bureau = pd.read_parquet(tmp_path / "prepared" / "bureau.parquet")
+    assert bureau["SK_ID_BUREAU"].iloc[0] == huge and bureau["SK_ID_BUREAU"].dtype == "int64"
+    balance = pd.read_parquet(tmp_path / "prepared" / "bureau_balance.parquet")
+    assert balance["SK_ID_BUREAU"].iloc[0] == huge
+    payments = pd.read_parquet(tmp_path / "prepared" / "installments_payments.parquet")
+    assert payments["NUM_INSTALMENT_NUMBER"].iloc[:2].tolist() == [12, 10]
+    header, rows = read_csv_rows(raw / "installments_payments.csv")
+    amounts = [float(r[header.index("AMT_PAYMENT")]) if r[header.index("AMT_PAYMENT")] else None for r in rows]
+    assert payments["AMT_PAYMENT"].astype(object).where(payments["AMT_PAYMENT"].notna(), None).tolist() == amounts
 
 
 def test_column_order_may_differ_and_extra_columns_are_reported(raw, tmp_path):
