@@ -1,8 +1,8 @@
 """Raw Home Credit CSVs -> validated, typed parquet tables and a stratified holdout split (the prepare stage).
 
-DuckDB reads each CSV once, typed, checks it as SQL over the loaded table and writes it to parquet (27M rows of
-bureau_balance never pass through pandas); only a file those checks do not clear is read again as text, by the
-checks of ``credit_scoring.validation`` that name its problems. The tables are written to a folder beside the
+DuckDB checks each CSV in one typed read (SQL over the parsed numbers) and streams it to parquet (27M rows of
+bureau_balance never pass through pandas); only a file those checks do not clear is read as text, by the checks
+of ``credit_scoring.validation`` that name its problems. The tables are written to a folder beside the
 output that replaces it only once every check has passed. The raw tables come from the generator, a Kaggle folder or the bank database.
 """
 
@@ -29,12 +29,11 @@ from credit_scoring.validation import (
     Source,
     input_files,
     key_problems,
-    load_checked,
     open_sources,
+    passes_typed_checks,
     raise_if,
     row_problems,
     scalar,
-    stored,
     truth_problems,
     typed_select,
 )
@@ -51,24 +50,16 @@ def write_table(con: duckdb.DuckDBPyConnection, select: str, name: str, out_dir:
 
 
 def copy_table(con: duckdb.DuckDBPyConnection, source: Source, out_dir: Path) -> list[str]:
-    """Read the CSV once, check it and write it to parquet; returns the problems found (nothing is written
-    then). Only a file the one-pass checks do not clear is read again, as text, by the checks that name
-    its problems (`row_problems`); a file those clear (a huge integer) is written from the text."""
-    loaded = f"loaded_{source.table.name}"
-    try:
-        if load_checked(con, source, loaded):
-            select = ", ".join(stored(c) for c in source.table.columns)
-            # A loaded table's statistics would make DuckDB mark every column without a missing value as
-            # required: the parquet schema would then depend on the data, and differ from a streamed write.
-            con.execute("SET disabled_optimizers = 'statistics_propagation'")
-            write_table(con, f"SELECT {select} FROM {quoted(loaded)}", source.table.name, out_dir)
-            con.execute("RESET disabled_optimizers")
-            return []
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {quoted(loaded)}")
-    problems = row_problems(con, source)
+    """Check one CSV and write it to parquet; returns the problems found (nothing is written then). The
+    typed checks clear a clean file in one fast read; only a file they do not clear is checked as text, by
+    the checks that name its problems (`row_problems`). The file is then streamed from its text to parquet
+    (`typed_select`): DuckDB's row groups follow the text reader's chunks, so the parquet files, and the
+    last bits of the aggregates computed from them, stay those of earlier runs."""
+    problems = [] if passes_typed_checks(con, source) else row_problems(con, source)
     if not problems:
-        write_table(con, typed_select(source), source.table.name, out_dir)
+        dest = out_dir / f"{source.table.name}.parquet"
+        con.execute(f"COPY ({typed_select(source)}) TO {literal(dest)} (FORMAT parquet)")
+        con.execute(f"CREATE VIEW {quoted(source.table.name)} AS SELECT * FROM read_parquet({literal(dest)})")
     return problems
 
 

@@ -137,13 +137,13 @@ EXACT_INTEGER = 2**53
 
 
 def read_type(column: Column) -> str:
-    """The type the one-pass read gives a column: integers are read as DOUBLE, so that a fraction is seen
-    (DuckDB's integer reader would round 1.5 to 2), and become BIGINT when written."""
+    """The type the typed checks read a column as: integers as DOUBLE, so that a fraction is seen
+    (DuckDB's integer reader would round 1.5 to 2)."""
     return "VARCHAR" if column.sql_type == "VARCHAR" else "DOUBLE"
 
 
 def typed_scan(source: Source, rejects: str) -> str:
-    """read_csv with the schema's types (extra columns as text), the same pinned dialect as `csv_scan`;
+    """read_csv with the `read_type`s (extra columns as text), the same pinned dialect as `csv_scan`;
     rows DuckDB cannot split or whose field it cannot read as a number go to the ``rejects`` table."""
     types = {c.name: read_type(c) for c in source.table.columns}
     columns = ", ".join(f"{literal(c)}: {literal(types.get(c, 'VARCHAR'))}" for c in source.header)
@@ -173,23 +173,14 @@ def typed_checks(table: Table) -> list[str]:
     return checks
 
 
-def load_checked(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> bool:
-    """Read the file once into the table ``name`` (schema columns, integers still as DOUBLE) and check it
-    there. True when every row passed every rule of `row_checks`; False when some row may not, and the
+def passes_typed_checks(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
+    """One typed read of the file (numbers parsed as numbers, which is much faster than checking their
+    text): True when every row passed every rule of `row_checks`; False when some row may not, and the
     caller runs the text checks (`row_problems`) to name the file, column, rows and an example."""
     rejects = f"typed_rejects_{source.table.name}"
-    select = ", ".join(quoted(c.name) for c in source.table.columns)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {quoted(name)} AS SELECT {select} FROM {typed_scan(source, rejects)}")
-    if scalar(con, f"SELECT count(*) FROM {rejects}"):
-        return False
     tallies = ", ".join(f"count_if({condition})" for condition in typed_checks(source.table))
-    return not any(first_row(con, f"SELECT {tallies} FROM {quoted(name)}"))
-
-
-def stored(column: Column) -> str:
-    """A column of a `load_checked` table as the prepared table stores it (checked integers back to BIGINT)."""
-    value = quoted(column.name)
-    return f"CAST({value} AS BIGINT) AS {value}" if column.sql_type == "BIGINT" else value
+    counts = first_row(con, f"SELECT {tallies} FROM {typed_scan(source, rejects)}")
+    return not any(counts) and not scalar(con, f"SELECT count(*) FROM {rejects}")
 
 
 def row_checks(table: Table) -> list[tuple[str, str, str]]:

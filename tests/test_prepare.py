@@ -255,9 +255,9 @@ def test_all_problems_are_reported_at_once(raw, out_dir):
     assert "installments_payments.csv: 1 row not readable as CSV, first at line 2" in message
 
 
-def test_one_read_writes_what_the_text_checks_would(raw, tmp_path):
-    """A file the one-pass checks clear is written from that read; one they leave to the text checks (an
-    integer beyond 2**53, which a double would round) from the text: both give the values as written."""
+def test_typed_checks_leave_doubtful_files_to_the_text_checks_and_values_stay_as_written(raw, tmp_path):
+    """The typed checks clear a clean file; an integer beyond 2**53 (which the doubles they read would
+    round) is left to the text checks, which accept it: every value is written as the file spells it."""
     huge = 2**53 + 1
     set_values(raw / "bureau.csv", "SK_ID_BUREAU", {0: str(huge)})
     set_values(raw / "bureau_balance.csv", "SK_ID_BUREAU", {0: str(huge)})
