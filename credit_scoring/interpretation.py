@@ -5,7 +5,8 @@
   waterfalls the report draws (the median probability of each decision, so neither is an extreme case).
 - An Explainable Boosting Machine (interpret) on the top K features by mean |SHAP|: a model whose every term
   can be drawn. Its threshold is chosen on out-of-fold predictions of the training part, as the champion's
-  was, then the holdout is scored once; both sit side by side in one table.
+  was, then the holdout is scored once; both sit side by side in one table, with paired bootstrap intervals
+  of its holdout AUC and cost and of its differences from the champion (`ebm_intervals`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from credit_scoring.explain import ExplainConfig, explain_frame
 from credit_scoring.labels import FeatureLabel, feature_labels
 from credit_scoring.modeling import TrainingData, out_of_fold, stratified_folds
 from credit_scoring.recourse import RecourseSettings
+from credit_scoring.uncertainty import compare_models
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -160,8 +162,19 @@ def ebm_comparison(data, features: list[str], settings: dict, cost: dict, seed: 
     model = fit_ebm(X, y, settings, seed)
     proba = model.predict_proba(data.X_holdout[features])[:, 1]
     scores = scores_at(data.y_holdout, proba, threshold, cost["fn"], cost["fp"])
-    return {"model": model, "scores": scores, "threshold": threshold, "oof_cost": oof_cost,
+    return {"model": model, "scores": scores, "threshold": threshold, "oof_cost": oof_cost, "proba": proba,
             "training_rows": len(X), "seconds": time.perf_counter() - started}
+
+
+def ebm_intervals(y_holdout, ebm: dict, champion_proba, champion_threshold: float, cost: dict, n_boot: int,
+                  seed: int) -> dict:
+    """explain.json's ``ebm_intervals``: the EBM's holdout AUC and cost per client, and the EBM minus the
+    champion, each at its own threshold, from the same resamples of the holdout (the threshold stage's, for the
+    same seed and number of resamples)."""
+    boot = compare_models(y_holdout, [ebm["proba"], champion_proba], [ebm["threshold"], champion_threshold], cost,
+                          n_boot, seed)
+    return {"holdout_auc": boot["auc"][0], "holdout_cost_per_client": boot["cost"][0],
+            "ebm_minus_champion_auc": boot["auc_difference"][0], "ebm_minus_champion_cost": boot["cost_difference"][0]}
 
 
 def comparison_table(ebm: dict, champion: dict, n_champion_features: int, algorithm: str, folds: int) -> pd.DataFrame:

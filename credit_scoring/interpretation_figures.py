@@ -137,6 +137,10 @@ def dependence_figure(label: FeatureLabel, values: np.ndarray, shap_values: np.n
     return save(fig, figure(f"shap_dependence_{rank}"))
 
 
+# Printed at about 5.3 in in the note (84 % of the text width): 6.5 in keeps its 9-point text above 7 points.
+WATERFALL_WIDTH = 6.5
+
+
 def waterfall_figure(explanation: LocalExplanation, labels: dict[str, FeatureLabel], threshold: float,
                      decision: str, path: Path) -> Path:
     """From the base value (average client) to this client's raw score, the largest contributions one by one."""
@@ -146,7 +150,7 @@ def waterfall_figure(explanation: LocalExplanation, labels: dict[str, FeatureLab
     steps = [(_wrapped(f"{labels[f].label}\u00a0=\u00a0{labels[f].value_text(explanation.values[f])}"),
               contributions[f]) for f in shown]
     steps.append((f"{len(order) - WATERFALL_BARS} autres variables", rest))
-    fig, ax = new_figure(10.0, 0.55 * len(steps) + 2.0)
+    fig, ax = new_figure(WATERFALL_WIDTH, 0.6 * len(steps) + 2.2)
     start = explanation.base_value
     for y, (text, value) in enumerate(reversed(steps)):
         left = start + sum(v for _, v in steps[: len(steps) - 1 - y])
@@ -154,8 +158,8 @@ def waterfall_figure(explanation: LocalExplanation, labels: dict[str, FeatureLab
         ax.barh(y, value, left=left, color=OKABE_ITO["vermillion"] if up else OKABE_ITO["blue"],
                 hatch="///" if up else None, edgecolor="white", height=0.7)
         ax.text(left + value, y, f" {'+' if up else '−'}{french_number(abs(value), 2)} ", va="center",
-                ha="left" if up else "right", fontsize=8)
-    ax.set_yticks(range(len(steps)), [t for t, _ in reversed(steps)], fontsize=8)
+                ha="left" if up else "right", fontsize=9)
+    ax.set_yticks(range(len(steps)), [t for t, _ in reversed(steps)], fontsize=9)
     ax.axvline(explanation.base_value, color=OKABE_ITO["black"], linestyle=":", linewidth=1,
                label=f"score de référence : {french_percent(1 / (1 + np.exp(-explanation.base_value)), 1)}")
     ax.axvline(explanation.raw_score, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
@@ -163,11 +167,11 @@ def waterfall_figure(explanation: LocalExplanation, labels: dict[str, FeatureLab
     up = Patch(facecolor=OKABE_ITO["vermillion"], hatch="///", edgecolor="white", label="augmente le risque")
     down = Patch(facecolor=OKABE_ITO["blue"], label="diminue le risque")
     ax.legend(handles=[*ax.get_legend_handles_labels()[0], up, down],
-              loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, fontsize=8, frameon=False)
+              loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=9, frameon=False)
     path_points = start + np.cumsum([0.0] + [v for _, v in steps])
     low, high = path_points.min(), path_points.max()
     ax.set_xlim(low - 0.15 * (high - low), high + 0.15 * (high - low))  # room for the value labels
-    ax.set_xlabel("score (log-cote) ; probabilités de défaut en légende")
+    ax.set_xlabel("score (log-cote) ; probabilités de défaut en légende", fontsize=9)
     ax.set_title(f"Client {decision} : probabilité de défaut {french_percent(explanation.probability, 1)}, "
                  f"seuil {french_percent(threshold, 1)}", fontsize=11)
     ax.grid(axis="y", visible=False)

@@ -63,7 +63,10 @@ def render_with_pandoc(note_dir: Path, pdf: Path, root: Path) -> None:
     source = pypandoc.convert_text(
         markdown, "typst", format="markdown", outputfile=None,
         extra_args=["--standalone", "--variable=template=template.typ",
-                    f"--lua-filter={note_dir / 'crossref.lua'}", "--wrap=none"],
+                    f"--lua-filter={note_dir / 'crossref.lua'}", "--wrap=none",
+                    # pipe tables wider than --columns get fixed relative widths from their dashes, which
+                    # wrap short headers and names; wider than any line, Typst sizes each column to its content
+                    "--columns=100000"],
     )
     typ = note_dir / "note.typ"  # beside note.qmd, as Quarto's, so relative paths read the same
     typ.write_text(source)

@@ -1,5 +1,6 @@
 """The threshold stage's figures (French, colour-blind-safe, never colour alone): the cost against the
-threshold on out-of-fold predictions, then the holdout's ROC, precision-recall, calibration and confusion matrix."""
+threshold on out-of-fold predictions, then the holdout's ROC, precision-recall, calibration and confusion matrix,
+and how the threshold and the refusal rate move with the FN:FP cost ratio."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from credit_scoring.cost import THRESHOLD_GRID, cost_curve, f1_curve
-from credit_scoring.formatting import french_number
+from credit_scoring.formatting import french_number, french_percent
 from credit_scoring.paths import figure
 from credit_scoring.plots import OKABE_ITO, french_axis, new_figure, save
 from credit_scoring.thresholds import COST, DEFAULT, F1
@@ -105,9 +107,49 @@ def confusion_figure(s) -> Path:
     return save(fig, figure("confusion_matrix"))
 
 
+SENSITIVITY_WIDTH = 4.0
+"""Inches. The note prints figures about 8 cm (3.15 in) wide, a scale of 0.79: the smallest text here (9 pt)
+prints at 7 pt."""
+
+
+def sensitivity_figure(sensitivity: pd.DataFrame, chosen_ratio: float) -> Path:
+    """The refusal rate (top) and the cost-optimal threshold (bottom) for each FN:FP ratio of the sensitivity
+    table (`credit_scoring.uncertainty.cost_ratio_sensitivity`), ratios on a log scale, the chosen one marked."""
+    fig, _ = new_figure(SENSITIVITY_WIDTH, 4.6)  # the house style, then two panels in its place
+    fig.clear()
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    ratios = sensitivity["rapport_fn_fp"].to_numpy(dtype=float)
+    chosen = np.isclose(ratios, chosen_ratio)
+    panels = ((top, sensitivity["taux_de_refus"].to_numpy(), "taux de refus", lambda v: french_percent(v, 1),
+               OKABE_ITO["blue"], "o"),
+              (bottom, sensitivity["seuil"].to_numpy(), "seuil de refus", lambda v: french_number(v, 3),
+               OKABE_ITO["orange"], "s"))
+    for ax, values, ylabel, label, colour, marker in panels:
+        ax.plot(ratios, values, color=colour, marker=marker, markersize=6, linestyle="-")
+        ax.plot(ratios[chosen], values[chosen], marker=marker, markersize=11, linestyle="none",
+                markerfacecolor="none", markeredgecolor=OKABE_ITO["vermillion"], markeredgewidth=2)
+        for x, v, is_chosen in zip(ratios, values, chosen, strict=True):
+            ax.annotate(label(v), (x, v), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=9,
+                        fontweight="bold" if is_chosen else "normal")
+        ax.axvline(chosen_ratio, color=OKABE_ITO["vermillion"], linestyle=":", linewidth=1.2)
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(0, values.max() * 1.35)
+        ax.tick_params(labelsize=9)
+    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: french_percent(v, 0)))
+    french_axis(bottom, "y", decimals=2)
+    bottom.set_xscale("log")
+    bottom.xaxis.set_major_locator(FixedLocator(ratios))
+    bottom.xaxis.set_minor_locator(NullLocator())
+    bottom.xaxis.set_major_formatter(FuncFormatter(lambda v, _: french_number(v, 0)))
+    bottom.set_xlim(ratios.min() / 1.4, ratios.max() * 1.4)
+    bottom.set_xlabel(f"rapport de coûts FN:FP (retenu\u00a0: {french_number(chosen_ratio, 0)})")
+    top.set_title("Refus et seuil selon le rapport de coûts")
+    return save(fig, figure("cost_ratio_sensitivity"))
+
+
 def threshold_figures(oof: pd.DataFrame, table: pd.DataFrame, cost: dict, y_holdout, proba, oracle_proba,
-                      holdout_scores, brier: float) -> list[Path]:
+                      holdout_scores, brier: float, sensitivity: pd.DataFrame) -> list[Path]:
     """Every figure of the stage, in the order they are logged."""
     return [cost_figure(oof["TARGET"], oof["proba"], table, cost), roc_figure(y_holdout, proba, oracle_proba),
             precision_recall_figure(y_holdout, proba), calibration_figure(y_holdout, proba, brier),
-            confusion_figure(holdout_scores)]
+            confusion_figure(holdout_scores), sensitivity_figure(sensitivity, cost["fn"] / cost["fp"])]

@@ -18,6 +18,7 @@ from sklearn.metrics import brier_score_loss
 from credit_scoring.cost import best_threshold, f1_threshold, scores_at
 from credit_scoring.modeling import TrainingData, make_estimator
 from credit_scoring.tracking import REGISTERED_MODEL, register_champion
+from credit_scoring.uncertainty import interval_metrics
 
 DEFAULT, F1, COST = "default", "f1", "cost"
 THRESHOLDS = {DEFAULT: "0,5 (par défaut)", F1: "optimum du F1", COST: "optimum du coût métier"}
@@ -41,10 +42,11 @@ def threshold_table(y, proba, fn_cost: float, fp_cost: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def check_tuned_rows(oof: pd.DataFrame, data: TrainingData) -> None:
-    """The tune stage's out-of-fold predictions must be of the training part's clients, in its order."""
+def check_oof_rows(oof: pd.DataFrame, data: TrainingData, source: Path, stage: str) -> None:
+    """Out-of-fold predictions read from ``source`` (the tune or the baseline stage's) must be of the training
+    part's clients, in its order: the order the shared folds are drawn in."""
     if not np.array_equal(oof["SK_ID_CURR"].to_numpy(), data.ids):
-        raise ValueError("models/tuned/oof.parquet does not match the training part: rerun the tune stage")
+        raise ValueError(f"{source} does not match the training part: rerun the {stage} stage")
 
 
 def refit(best: dict, data: TrainingData, seed: int, estimator: dict):
@@ -112,9 +114,7 @@ def log_champion(model, best: dict, cost: dict, metrics: dict, artifacts: list[P
         mlflow.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         mlflow.log_metrics({f"variant_{key}_{name}": value for key, values in metrics.get("variants", {}).items()
                             for name, value in values.items()})
-        intervals = metrics.get("intervals", {})
-        mlflow.log_metrics({f"{name}_ci_{side}": bound for name in ("holdout_auc", "holdout_cost_per_client")
-                            if name in intervals for side, bound in zip(("low", "high"), intervals[name], strict=True)})
+        mlflow.log_metrics(interval_metrics(metrics.get("intervals", {})))
         for path in artifacts:
             folder = {".png": "figures"}.get(path.suffix, "plots" if path.parent.name == "plots" else None)
             mlflow.log_artifact(str(path), artifact_path=folder)

@@ -5,6 +5,10 @@ amount features monotone (``estimator.monotone``, on which recourse relies). Eac
 in turn: the same tuned configuration (algorithm, hyper-parameters, number of rounds) is refitted on the same
 training rows, with the excluded features put back, or without the constraints, and the holdout is scored at
 the champion's threshold. The differences of AUC and cost per client are the price of each choice.
+
+Beside them, the best baseline of the baseline stage (`best_baseline`): the same pipeline refitted on the whole
+training part and scored on the same holdout at its own out-of-fold cost-optimal threshold, what the champion
+must beat to be worth its complexity.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from credit_scoring.cost import scores_at
+from credit_scoring.baselines import fit_predict_for
+from credit_scoring.cost import best_threshold, scores_at
 from credit_scoring.modeling import TrainingData, make_estimator
+from credit_scoring.uncertainty import Scored
 
 CHAMPION, WITH_PROTECTED, UNCONSTRAINED = "champion", "with_protected", "unconstrained"
 VARIANTS = {
@@ -65,3 +71,16 @@ def variants_metrics(table: pd.DataFrame) -> dict:
                   "auc_given_up": float(rows.loc[key, "auc"] - champion["auc"]),
                   "cost_added": float(champion["cout_par_client"] - rows.loc[key, "cout_par_client"])}
             for key in (WITH_PROTECTED, UNCONSTRAINED)}
+
+
+def best_baseline(summary: dict, oof: pd.DataFrame, data: TrainingData, settings: dict, cost: dict, seed: int
+                  ) -> Scored:
+    """The baseline stage's best run (``summary``: baseline.json) refitted on the whole training part with the
+    baseline stage's own pipeline (``settings``: params.yaml's ``baseline``), its holdout probabilities, and its
+    threshold chosen on its out-of-fold probabilities (``oof``: models/baseline/oof.parquet) by the same rule."""
+    model, strategy = summary["best_model"], summary["best_strategy"]
+    name = f"{model}/{strategy}"
+    oof_proba = oof[name].to_numpy(dtype=float)
+    threshold, _ = best_threshold(data.y, oof_proba, cost["fn"], cost["fp"])
+    holdout, _ = fit_predict_for(model, strategy, settings, seed)(data.X, data.y, data.X_holdout)
+    return Scored(name, threshold, oof_proba, np.asarray(holdout, dtype=float))

@@ -5,7 +5,7 @@
   granted client (the median probability of each decision, so neither is an extreme case).
 - An Explainable Boosting Machine (interpret) on the top K features by mean |SHAP|, its threshold chosen on
   out-of-fold predictions of the training part, beside the champion on the holdout; shape functions of its
-  top 4 terms.
+  top 4 terms, and paired bootstrap intervals of the EBM against the champion on the holdout.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from credit_scoring.interpretation import (
     comparison_table,
     ebm_comparison,
     ebm_features,
+    ebm_intervals,
     ebm_metrics,
     holdout_shap,
     model_labels,
@@ -51,9 +52,12 @@ def main() -> None:
     write_table(paths.table("ebm_vs_champion"), comparison_table(ebm, champion, len(bundle.features),
                                                                  bundle.info["algorithm"], ebm_settings["cv_folds"]))
     shapes = ebm_shape_figures(ebm["model"], labels)
+    intervals = ebm_intervals(data.y_holdout, ebm, bundle.probability(data.X_holdout), bundle.threshold,
+                              params["cost"], params["threshold"]["bootstrap"], seed)
     write_json(paths.metrics("explain"), {
         **shap_metrics(bundle, shap, settings["top_features"], dependence, waterfalls),
         **ebm_metrics(features, shapes, ebm, champion),
+        "ebm_intervals": intervals,
         "shap_seconds": round(shap.seconds, 1),
         "ebm_seconds": round(ebm["seconds"], 1),
         "seconds": round(time.perf_counter() - started, 1),

@@ -3,7 +3,9 @@
 
 The final model is refitted on the whole training part with the tuned number of rounds, then the holdout is
 scored exactly once, beside the same configuration refitted without two of its design choices (sex excluded,
-monotone amounts: `credit_scoring.variants`). The model is logged to MLflow with its signature and an input example, registered as
+monotone amounts: `credit_scoring.variants`), and beside the best baseline refitted the same way. Intervals
+(`credit_scoring.uncertainty`): a paired bootstrap of the holdout for both models and their difference, and
+their spread over the shared cross-validation folds. The model is logged to MLflow with its signature and an input example, registered as
 ``home-credit-scoring`` with the alias ``champion``, and exported to ``models/champion/`` for the API.
 """
 
@@ -18,7 +20,7 @@ from credit_scoring import paths
 from credit_scoring.bundle import write_bundle
 from credit_scoring.cost import scores_at
 from credit_scoring.io import write_json
-from credit_scoring.modeling import load_training
+from credit_scoring.modeling import load_training, stratified_folds
 from credit_scoring.params import load_params
 from credit_scoring.plot_data import write_plot_data
 from credit_scoring.reports import write_table
@@ -26,7 +28,7 @@ from credit_scoring.threshold_figures import threshold_figures
 from credit_scoring.thresholds import (
     COST,
     champion_info,
-    check_tuned_rows,
+    check_oof_rows,
     holdout_metrics,
     log_champion,
     oracle_metrics,
@@ -37,8 +39,8 @@ from credit_scoring.thresholds import (
 )
 from credit_scoring.tracking import start_tracking
 from credit_scoring.tuning import read_tuned
-from credit_scoring.uncertainty import bootstrap_intervals, cost_ratio_sensitivity
-from credit_scoring.variants import variants_metrics, variants_table
+from credit_scoring.uncertainty import Scored, cost_ratio_sensitivity, threshold_intervals
+from credit_scoring.variants import best_baseline, variants_metrics, variants_table
 
 
 def main() -> None:
@@ -47,7 +49,7 @@ def main() -> None:
     cost = params["cost"]
     best, oof = read_tuned(paths.TUNED)
     data = load_training(exclude_protected=params["features"]["exclude_protected"])
-    check_tuned_rows(oof, data)
+    check_oof_rows(oof, data, paths.TUNED, "tune")
     table = threshold_table(oof["TARGET"], oof["proba"], cost["fn"], cost["fp"])
     threshold = float(table.set_index("id").loc[COST, "valeur"])
     model = refit(best, data, params["seed"], params["estimator"])
@@ -61,14 +63,21 @@ def main() -> None:
     variants = variants_table(best, data, load_training(exclude_protected=[]), proba, threshold, params["seed"],
                               params)
     metrics["variants"] = variants_metrics(variants)
-    metrics["intervals"] = bootstrap_intervals(data.y_holdout, proba, threshold, cost,
+    baseline_oof = pd.read_parquet(paths.BASELINE_OOF)
+    check_oof_rows(baseline_oof, data, paths.BASELINE_OOF, "baseline")
+    baseline = best_baseline(json.loads(paths.metrics("baseline").read_text()), baseline_oof, data,
+                             params["baseline"], cost, params["seed"])
+    champion = Scored(f"{best['algorithm']}/tuned", threshold, oof["proba"].to_numpy(), proba)
+    metrics["intervals"] = threshold_intervals(champion, baseline, data.y, data.y_holdout,
+                                               stratified_folds(data.y, params["cv"]["folds"], params["seed"]), cost,
                                                params["threshold"]["bootstrap"], params["seed"])
-    sensitivity_file = write_table(paths.table("cost_ratio_sensitivity"),
-                                   cost_ratio_sensitivity(oof, data.y_holdout, proba, params["threshold"]["cost_ratios"]))
+    sensitivity = cost_ratio_sensitivity(oof, data.y_holdout, proba, params["threshold"]["cost_ratios"])
+    sensitivity_file = write_table(paths.table("cost_ratio_sensitivity"), sensitivity)
     table_file = write_table(paths.table("thresholds"), table)
     variants_file = write_table(paths.table("model_variants"), variants)
     figures = threshold_figures(oof, table, cost, data.y_holdout, proba,
-                                oracle_probabilities(paths.ORACLE, data.ids_holdout), s, metrics["holdout_brier"])
+                                oracle_probabilities(paths.ORACLE, data.ids_holdout), s, metrics["holdout_brier"],
+                                sensitivity)
     curves = write_plot_data(oof, cost, data.y_holdout, proba)
     start_tracking()
     version, run_id = log_champion(model, best, cost, metrics, [*figures, table_file, variants_file, sensitivity_file, *curves],

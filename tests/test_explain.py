@@ -273,6 +273,16 @@ def test_the_report_writes_figures_tables_and_metrics(reported_project, explaine
     assert list(comparison.index) == ["champion", "ebm"]
     assert comparison.loc["champion", "auc_validation"] == pytest.approx(threshold["holdout_auc"])
     assert comparison.loc["ebm", "auc_validation"] == pytest.approx(metrics["ebm_holdout_auc"])
+    intervals = metrics["ebm_intervals"]
+    assert set(intervals) == {"holdout_auc", "holdout_cost_per_client", "ebm_minus_champion_auc",
+                              "ebm_minus_champion_cost"}
+    for name, point in (("holdout_auc", metrics["ebm_holdout_auc"]),
+                        ("holdout_cost_per_client", metrics["ebm_holdout_cost_per_client"]),
+                        ("ebm_minus_champion_auc", metrics["ebm_holdout_auc"] - threshold["holdout_auc"]),
+                        ("ebm_minus_champion_cost",
+                         metrics["ebm_holdout_cost_per_client"] - threshold["holdout_cost_per_client"])):
+        low, high = intervals[name]
+        assert low <= point <= high and low < high, name
     served = load_explain_config(explained_project / "models/explain")
     assert [g["feature"] for g in served.global_importance] == metrics["top_features"]
     assert served.expected_value == metrics["expected_value"]
