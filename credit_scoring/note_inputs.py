@@ -516,6 +516,9 @@ def fairness_values(fair: dict, thr: dict) -> dict:
     sexes = fair["sexe"]["groups"]
     variants = thr["variants"]
     half_width = (thr["intervals"]["holdout_auc"][1] - thr["intervals"]["holdout_auc"][0]) / 2
+    cost_half_width = (thr["intervals"]["holdout_cost_per_client"][1] - thr["intervals"]["holdout_cost_per_client"][0]) / 2
+    widths = (f"les demi-largeurs des intervalles de la validation finale ({french_number(half_width, 4)} pour "
+              f"l’AUC, {french_number(cost_half_width, 4)} pour le coût)")
     lowest_age = min(ages, key=lambda g: ages[g]["approval_rate"])
     highest_age = max(ages, key=lambda g: ages[g]["approval_rate"])
     sex_gain = variants["with_protected"]["auc_given_up"]
@@ -543,11 +546,10 @@ def fairness_values(fair: dict, thr: dict) -> dict:
         "age_haut_defaut": share(ages[highest_age]["default_rate"]),
         "sexe_auc": signed(sex_gain),
         "sexe_cout": signed(-variants["with_protected"]["cost_added"]),
-        "sexe_bruit": yes_no(abs(sex_gain) < half_width,
-                             f"moins que la demi-largeur de l’intervalle d’AUC de la validation finale "
-                             f"({french_number(half_width, 4)}) : l’exclusion ne coûte rien de mesurable",
-                             f"plus que la demi-largeur de l’intervalle d’AUC de la validation finale "
-                             f"({french_number(half_width, 4)}) : l’exclusion a un coût mesurable, accepté"),
+        "sexe_bruit": yes_no(
+            abs(sex_gain) < half_width and abs(variants["with_protected"]["cost_added"]) < cost_half_width,
+            f"deux écarts plus petits que {widths} : l’exclusion ne coûte rien de mesurable",
+            f"au moins un écart plus grand que {widths} : l’exclusion a un coût mesurable, accepté"),
         "monotone_auc": signed(variants["unconstrained"]["auc_given_up"]),
         "monotone_cout": signed(-variants["unconstrained"]["cost_added"]),
     }

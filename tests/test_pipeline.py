@@ -70,8 +70,25 @@ def test_synthetic_run_writes_every_contract_output(synthetic_project):
         assert isinstance(metrics[key], float) and math.isfinite(metrics[key]), key
     assert 0 < metrics["threshold"] < 0.5
     assert 0.6 < metrics["holdout_auc"] <= metrics["oracle_holdout_auc"] + 0.05
-    for figure in ("cost_threshold", "roc", "precision_recall", "calibration", "confusion_matrix"):
+    for figure in ("cost_threshold", "roc", "precision_recall", "calibration", "confusion_matrix",
+                   "cost_ratio_sensitivity"):
         assert (p / "reports" / "figures" / f"{figure}.png").stat().st_size > 10_000, figure
+    intervals = metrics["intervals"]
+    for model, auc, cost in (("champion", intervals["holdout_auc"], intervals["holdout_cost_per_client"]),
+                             ("baseline", intervals["baseline"]["holdout_auc_interval"],
+                              intervals["baseline"]["holdout_cost_interval"])):
+        point = metrics if model == "champion" else intervals["baseline"]
+        assert auc[0] <= point["holdout_auc"] <= auc[1] and cost[0] <= point["holdout_cost_per_client"] <= cost[1], model
+    low, high = intervals["champion_minus_baseline"]["holdout_auc"]
+    difference = metrics["holdout_auc"] - intervals["baseline"]["holdout_auc"]
+    assert low <= difference <= high
+    for model in ("champion", "baseline"):
+        spread = intervals["fold_spread"][model]["cv_cost_per_client"]
+        assert spread["min"] <= spread["mean"] <= spread["max"] and spread["sd"] > 0
+    rate = pd.read_parquet(p / "data/prepared/split.parquet")["TARGET"].mean()  # about 8 %: prior's Brier ~ p(1-p)
+    assert metrics["holdout_brier"] > 0 and intervals["brier_prior"] == pytest.approx(rate * (1 - rate), rel=0.2)
+    tuned = read_metrics(p, "tune")
+    assert tuned["choice"]["chosen"] == tuned["algorithm"] and tuned["choice"]["gap_se"] >= 0
     table = pd.read_csv(p / "reports" / "tables" / "thresholds.csv")
     assert len(table) == 3
     baseline = pd.read_csv(p / "reports" / "tables" / "baseline.csv")
