@@ -122,8 +122,8 @@ def yes_no(flag: bool, yes: str, no: str) -> str:
 
 
 def french_date(day: date) -> str:
-    """2026-11-30 -> '30 novembre 2026'."""
-    return f"{day.day}{NBSP}{MONTHS[day.month - 1]} {day.year}"
+    """2026-11-30 -> '30 novembre 2026'; the first of a month is written « 1er »."""
+    return f"{'1er' if day.day == 1 else day.day}{NBSP}{MONTHS[day.month - 1]} {day.year}"
 
 
 def render_date() -> date:

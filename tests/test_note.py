@@ -42,6 +42,7 @@ def test_intervals_and_hyperparameters_read_as_french_prints_them():
     assert N.hyperparameter(44) == "44"
     assert N.hyperparameter(0.001) == "0,001"
     assert N.french_date(date(2026, 11, 30)) == "30\u00a0novembre 2026"
+    assert N.french_date(date(2026, 12, 1)) == "1er\u00a0décembre 2026"
 
 
 def test_an_interval_that_holds_zero_is_noise_else_it_favours_one_side():
