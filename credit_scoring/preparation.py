@@ -1,15 +1,20 @@
 """Raw Home Credit CSVs -> validated, typed parquet tables and a stratified holdout split (the prepare stage).
 
-DuckDB checks each CSV in one typed read (SQL over the parsed numbers) and streams it to parquet (27M rows of
-bureau_balance never pass through pandas); only a file those checks do not clear is read as text, by the checks
-of ``credit_scoring.validation`` that name its problems. The tables are written to a folder beside the
-output that replaces it only once every check has passed. The raw tables come from the generator, a Kaggle folder or the bank database.
-"""
+Each CSV is read once by DuckDB with the schema's types into a table, checked by SQL over that table, and
+written to parquet from it (27M rows of bureau_balance never pass through pandas); only a file those checks do
+not clear is read again as text, by the checks of ``credit_scoring.validation`` that name its problems. The
+files are shared among ``prepare.workers`` threads, each with its own single-threaded DuckDB database: the
+files are read side by side, and each parquet file has the same layout (row groups of `ROW_GROUP_ROWS`) on
+any machine and under any load, so the aggregates computed from it keep their last bits. The tables are
+written to a folder beside the output that replaces it only once every check has passed. The raw tables come
+from the generator, a Kaggle folder or the bank database."""
 
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,16 +26,18 @@ from sklearn.model_selection import train_test_split
 from credit_scoring.database import duplicate_count_sql, orphan_count_sql
 from credit_scoring.io import atomic_directory
 from credit_scoring.paths import PREPARED, RAW, SYNTHETIC_RAW, SYNTHETIC_TRUTH
-from credit_scoring.schema import ENTITY_KEYS, FOREIGN_KEYS, HISTORY_TABLES, Table, tables
+from credit_scoring.schema import FOREIGN_KEYS, HISTORY_TABLES, Table, tables
 from credit_scoring.sql import literal, quoted
 from credit_scoring.validation import (
     TRUTH,
+    UNIQUE_KEYS,
     DataValidationError,
     Source,
     input_files,
     key_problems,
-    open_sources,
-    passes_typed_checks,
+    load_typed,
+    loaded_select,
+    open_source,
     raise_if,
     row_problems,
     scalar,
@@ -42,25 +49,87 @@ DESCRIPTION_FILE = "HomeCredit_columns_description.csv"
 DESCRIPTION_COLUMNS = ["Table", "Row", "Description", "Special"]
 
 
-def write_table(con: duckdb.DuckDBPyConnection, select: str, name: str, out_dir: Path) -> None:
-    """Write one table's typed columns, in the schema's order, to parquet; later checks read it as a view."""
-    dest = out_dir / f"{name}.parquet"
-    con.execute(f"COPY ({select}) TO {literal(dest)} (FORMAT parquet)")
-    con.execute(f"CREATE VIEW {quoted(name)} AS SELECT * FROM read_parquet({literal(dest)})")
+# Rows per parquet row group. Written by one thread, a file's row groups are exactly this long whatever the
+# machine; DuckDB's parallel writer cuts them where its threads' batches end, which moves with the load.
+ROW_GROUP_ROWS = 122_880
 
 
-def copy_table(con: duckdb.DuckDBPyConnection, source: Source, out_dir: Path) -> list[str]:
-    """Check one CSV and write it to parquet; returns the problems found (nothing is written then). The
-    typed checks clear a clean file in one fast read; only a file they do not clear is checked as text, by
-    the checks that name its problems (`row_problems`). The file is then streamed from its text to parquet
-    (`typed_select`): DuckDB's row groups follow the text reader's chunks, so the parquet files, and the
-    last bits of the aggregates computed from them, stay those of earlier runs."""
-    problems = [] if passes_typed_checks(con, source) else row_problems(con, source)
+def write_parquet(con: duckdb.DuckDBPyConnection, select: str, dest: Path) -> None:
+    con.execute(f"COPY ({select}) TO {literal(dest)} (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+
+
+def parquet_view(con: duckdb.DuckDBPyConnection, name: str, out_dir: Path) -> None:
+    """The written table as a view of its name, for the checks and counts that follow."""
+    con.execute(f"CREATE VIEW {quoted(name)} AS SELECT * FROM read_parquet({literal(out_dir / f'{name}.parquet')})")
+
+
+def check_and_write(con: duckdb.DuckDBPyConnection, source: Source, out_dir: Path) -> list[str]:
+    """Check one CSV and write it to parquet; returns the problems found (nothing is written then). One typed
+    read loads the file into a table (`load_typed`); when its checks clear the file, the parquet is written
+    from that table. Otherwise the text checks name the problems (`row_problems`); a file they accept (an
+    integer beyond 2**53, which a double would round) is then written from its text (`typed_select`)."""
+    loaded = f"loaded_{source.table.name}"
+    dest = out_dir / f"{source.table.name}.parquet"
+    try:
+        if load_typed(con, source, loaded):
+            write_parquet(con, loaded_select(source.table, loaded), dest)
+            return []
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {quoted(loaded)}")
+    problems = row_problems(con, source)
     if not problems:
-        dest = out_dir / f"{source.table.name}.parquet"
-        con.execute(f"COPY ({typed_select(source)}) TO {literal(dest)} (FORMAT parquet)")
-        con.execute(f"CREATE VIEW {quoted(source.table.name)} AS SELECT * FROM read_parquet({literal(dest)})")
+        write_parquet(con, typed_select(source), dest)
     return problems
+
+
+def worker_connection(memory_limit: str | None, spill: Path) -> duckdb.DuckDBPyConnection:
+    """A single-threaded database for one worker: its files are read and written in a fixed order."""
+    con = duckdb.connect()
+    con.execute("SET threads = 1")
+    con.execute("SET enable_progress_bar = false")  # a log, not a terminal
+    con.execute(f"SET temp_directory = {literal(spill)}")  # beside the data, not in a small /tmp
+    if memory_limit:
+        con.execute(f"SET memory_limit = {literal(memory_limit)}")
+    return con
+
+
+def check_and_write_all(
+    files: dict[str, tuple[Path, Table]], out_dir: Path, spill: Path, workers: int = 2, memory_limit: str | None = None
+) -> tuple[dict[str, Source], dict[str, int]]:
+    """Open, check and write every file, the largest first, on `workers` threads, each with its own
+    single-threaded database (`worker_connection`); then report every problem at once, in the files'
+    order: a user fixing a Kaggle folder should not discover them one run at a time. Returns the sources
+    and, for the monthly tables (whose composite keys the real files do not respect), the rows repeating a
+    key, counted by the worker that wrote the file."""
+    sources, problems = {}, {}
+    for name, (path, table) in files.items():
+        try:
+            sources[name] = open_source(path, table)
+        except DataValidationError as e:
+            problems[name] = [str(e)]
+    pending = sorted(sources.values(), key=lambda s: s.path.stat().st_size, reverse=True)
+    lock = threading.Lock()
+
+    repeats = {}
+
+    def worker() -> None:
+        with worker_connection(memory_limit, spill) as con:
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    source = pending.pop(0)
+                name = source.table.name
+                problems[name] = check_and_write(con, source, out_dir)
+                if not problems[name] and name not in UNIQUE_KEYS:  # while the other workers still read
+                    parquet_view(con, name, out_dir)
+                    repeats[name] = scalar(con, duplicate_count_sql(name, source.table.key))
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for done in [pool.submit(worker) for _ in range(max(1, workers))]:
+            done.result()
+    raise_if([problem for name in files for problem in problems.get(name, [])])
+    return sources, repeats
 
 
 def orphans(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -69,12 +138,6 @@ def orphans(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         f"{child}.{col}": scalar(con, orphan_count_sql(child, col, parents, parent_col))
         for (child, col), (parents, parent_col) in FOREIGN_KEYS.items()
     }
-
-
-def key_duplicates(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Repeats on the composite keys of the monthly tables: reported, since the real files do not respect them."""
-    monthly = [t for t in tables().values() if t.name not in ENTITY_KEYS]
-    return {t.name: scalar(con, duplicate_count_sql(t.name, t.key)) for t in monthly}
 
 
 def history_coverage(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
@@ -120,10 +183,19 @@ def write_descriptions(raw_dir: Path, out_dir: Path) -> bool:
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, Table]], out_dir: Path, holdout_size: float, seed: int
+    con: duckdb.DuckDBPyConnection,
+    files: dict[str, tuple[Path, Table]],
+    out_dir: Path,
+    holdout_size: float,
+    seed: int,
+    spill: Path,
+    workers: int = 2,
+    memory_limit: str | None = None,
 ) -> dict:
     """Validate, write and describe every table into out_dir; raises before returning if anything is wrong."""
-    sources = open_sources(con, files, lambda con, source: copy_table(con, source, out_dir))
+    sources, repeats = check_and_write_all(files, out_dir, spill, workers, memory_limit)
+    for name in sources:
+        parquet_view(con, name, out_dir)
     has_truth = TRUTH.name in sources
     raise_if(key_problems(con, sources) + (truth_problems(con, sources[TRUTH.name]) if has_truth else []))
     split = write_split(con, out_dir, holdout_size, seed)
@@ -133,7 +205,7 @@ def build(
         "holdout_clients": int(split["holdout"].sum()),
         "history_coverage": history_coverage(con),
         "orphans": orphans(con),
-        "key_duplicates": key_duplicates(con),
+        "key_duplicates": {name: repeats[name] for name in tables() if name in repeats},
         "extra_columns": {name: s.extra_columns for name, s in sources.items()},
     }
     if has_truth:
@@ -147,15 +219,20 @@ def prepare(
     holdout_size: float = 0.2,
     seed: int = 42,
     truth_file: Path | None = None,
+    workers: int = 2,
+    memory_limit: str | None = None,
 ) -> dict:
     """Validate the 8 raw tables in raw_dir (and the true PDs when given), write them typed to out_dir with the
-    holdout split, and return the metrics. On any error out_dir is left as it was."""
+    holdout split, and return the metrics. The files are read on `workers` threads, each database within
+    `memory_limit` (spilling to disk beyond it; DuckDB's default when None). On any error out_dir is left as
+    it was."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     with atomic_directory(out_dir) as staged:
         with tempfile.TemporaryDirectory(prefix=".duckdb-", dir=out_dir.parent) as spill, duckdb.connect() as con:
-            con.execute(f"SET temp_directory = {literal(spill)}")  # beside the data, not in a small /tmp
-            con.execute("SET enable_progress_bar = false")  # a log, not a terminal
-            metrics = build(con, input_files(raw_dir, truth_file), staged, holdout_size, seed)
+            con.execute(f"SET temp_directory = {literal(spill)}")
+            con.execute("SET enable_progress_bar = false")
+            metrics = build(con, input_files(raw_dir, truth_file), staged, holdout_size, seed, Path(spill), workers,
+                            memory_limit)
         metrics["columns_description"] = write_descriptions(raw_dir, staged)
     return metrics
 

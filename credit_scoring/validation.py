@@ -1,10 +1,11 @@
 """The raw CSVs against the schema: every problem named by file, column and rows, before anything is written.
 
 Every later stage trusts ``data/prepared/``, so a broken download or a drifted generator must fail here, naming
-the file, the column and the rows, rather than surface as a puzzling NaN three stages later. DuckDB reads each
-file with every field as text, so a bad value is counted rather than a reason to guess another type; the
-preparation (``credit_scoring.preparation``) and the bank database's load from CSVs (``credit_scoring.bankdb``)
-both read the files through these checks.
+the file, the column and the rows, rather than surface as a puzzling NaN three stages later. A file is first
+read once with its numbers parsed as numbers (`load_typed`), which clears a clean file fast; a file those
+checks do not clear is read with every field as text (`row_problems`), so a bad value is counted rather than a
+reason to guess another type. The preparation (``credit_scoring.preparation``) and the bank database's load
+from CSVs (``credit_scoring.bankdb``) both read the files through these checks.
 """
 
 from __future__ import annotations
@@ -173,14 +174,23 @@ def typed_checks(table: Table) -> list[str]:
     return checks
 
 
-def passes_typed_checks(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
-    """One typed read of the file (numbers parsed as numbers, which is much faster than checking their
-    text): True when every row passed every rule of `row_checks`; False when some row may not, and the
-    caller runs the text checks (`row_problems`) to name the file, column, rows and an example."""
+def load_typed(con: duckdb.DuckDBPyConnection, source: Source, into: str) -> bool:
+    """Read the file once, numbers parsed as numbers (much faster than checking their text), into the table
+    ``into``: True when every row passed every rule of `row_checks`, and the table then holds every value
+    exactly (integers as the doubles `read_type` gives, each exact below `EXACT_INTEGER`). False when some
+    row may not pass: the caller runs the text checks (`row_problems`) to name the file, column, rows and an
+    example, and cannot use the table."""
     rejects = f"typed_rejects_{source.table.name}"
+    con.execute(f"CREATE OR REPLACE TABLE {quoted(into)} AS SELECT * FROM {typed_scan(source, rejects)}")
     tallies = ", ".join(f"count_if({condition})" for condition in typed_checks(source.table))
-    counts = first_row(con, f"SELECT {tallies} FROM {typed_scan(source, rejects)}")
+    counts = first_row(con, f"SELECT {tallies} FROM {quoted(into)}")
     return not any(counts) and not scalar(con, f"SELECT count(*) FROM {rejects}")
+
+
+def loaded_select(table: Table, loaded: str) -> str:
+    """SELECT of the typed columns, in the schema's order, from a table `load_typed` filled and cleared."""
+    select = ", ".join(f"CAST({quoted(c.name)} AS {c.sql_type}) AS {quoted(c.name)}" for c in table.columns)
+    return f"SELECT {select} FROM {quoted(loaded)}"
 
 
 def row_checks(table: Table) -> list[tuple[str, str, str]]:

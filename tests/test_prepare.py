@@ -7,14 +7,16 @@ import math
 import shutil
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from credit_scoring import preparation
 from credit_scoring.preparation import prepare
 from credit_scoring.schema import tables
-from credit_scoring.validation import DataValidationError
+from credit_scoring.validation import DataValidationError, input_files, open_source, typed_select
 from stages import prepare as stage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,6 +139,36 @@ def test_sample_values_survive_typing(sample_dir, tmp_path):
     typed = pd.read_parquet(tmp_path / "prepared" / "application_train.parquet")
     pd.testing.assert_series_equal(typed["AMT_CREDIT"], raw["AMT_CREDIT"], check_dtype=False)
     assert typed["NAME_CONTRACT_TYPE"].isna().sum() == raw["NAME_CONTRACT_TYPE"].isna().sum()
+
+
+def test_each_file_is_written_with_the_same_layout_by_any_number_of_workers(raw, tmp_path, monkeypatch):
+    """Row groups of exactly ROW_GROUP_ROWS rows, whatever the threads: the aggregates read from these files
+    keep their last bits on any machine and under any load (DuckDB's parallel writer cuts its row groups
+    where its threads' batches end). Two monthly tables are made 12 times longer (repeated keys are allowed
+    and counted), so that they span several row groups of DuckDB's smallest (one vector, 2,048 rows)."""
+    for name in ("bureau_balance", "installments_payments"):
+        header, rows = read_csv_rows(raw / tables()[name].file)
+        write_csv_rows(raw / tables()[name].file, header, rows * 12)
+    monkeypatch.setattr(preparation, "ROW_GROUP_ROWS", 2048)
+    prepare(raw, tmp_path / "one", workers=1)
+    prepare(raw, tmp_path / "three", workers=3, memory_limit="500MB")
+    for name in tables():
+        written = pq.read_metadata(tmp_path / "one" / f"{name}.parquet")
+        sizes = [written.row_group(i).num_rows for i in range(written.num_row_groups)]
+        assert sizes[:-1] == [2048] * (len(sizes) - 1) and 0 < sizes[-1] <= 2048
+        assert len(sizes) == (6 if name in ("bureau_balance", "installments_payments") else 1)
+        assert (tmp_path / "one" / f"{name}.parquet").read_bytes() == (tmp_path / "three" / f"{name}.parquet").read_bytes()
+
+
+def test_the_typed_read_writes_what_the_text_read_gives(sample_dir, tmp_path):
+    """The one typed read (numbers parsed by the CSV reader) gives the rows, in their order, and the values,
+    to the bit, that the text read casts (every field read as text, then TRY_CAST)."""
+    prepare(sample_dir, tmp_path / "prepared")
+    with duckdb.connect() as con:
+        for name, (path, table) in input_files(sample_dir, None).items():
+            from_text = con.sql(typed_select(open_source(path, table))).to_arrow_table()
+            written = pq.read_table(tmp_path / "prepared" / f"{name}.parquet")
+            assert written.equals(from_text.cast(written.schema)), name
 
 
 def test_split_is_stratified_complete_and_seeded(sample_dir, tmp_path):
