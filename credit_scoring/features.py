@@ -100,8 +100,8 @@ def _numbers(app: pd.DataFrame) -> dict[str, np.ndarray]:
     text = [c for c, dtype in frame.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
     if text:  # served rows whose types pandas could not infer (all None, or numbers sent as text)
         frame = frame.assign(**{c: pd.to_numeric(frame[c]) for c in text})
-    values = frame.to_numpy(dtype="float64", na_value=np.nan, copy=True)
-    num = {column: values[:, j] for j, column in enumerate(columns)}
+    values = np.array(frame.to_numpy(dtype="float64", na_value=np.nan).T, order="C")  # a copy, a column per row
+    num = dict(zip(columns, values))
     for column in SENTINEL_COLUMNS["application_train"]:
         num[column][num[column] == SENTINEL_DAYS] = np.nan
     return num
@@ -196,8 +196,10 @@ def application_features(app: pd.DataFrame) -> pd.DataFrame:
     num = _numbers(app)
     parts = {**num, **_binaries(app), **_one_hot(app), **_domain(app, num), **_external_scores(num)}
     index = pd.Index(pd.to_numeric(app[KEY]).astype("int64").to_numpy(), name=KEY)
-    matrix = np.column_stack([np.asarray(values, dtype="float64") for values in parts.values()])
-    return pd.DataFrame(matrix, index=index, columns=list(parts))
+    matrix = np.empty((len(parts), len(index)))  # one feature per row: pandas keeps it as one block, uncopied
+    for row, values in zip(matrix, parts.values()):
+        row[:] = values
+    return pd.DataFrame(matrix.T, index=index, columns=list(parts), copy=False)
 
 
 def empty_application() -> pd.DataFrame:

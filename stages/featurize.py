@@ -5,14 +5,26 @@ The feature files are written only once they pass the leakage audit (`credit_sco
 
 from __future__ import annotations
 
-from credit_scoring.featurization import featurize
+import os
+
 from credit_scoring.io import write_json
 from credit_scoring.params import load_params
 from credit_scoring.paths import FEATURES, PREPARED, metrics, table
 
 
+def configure_numpy(settings: dict) -> None:
+    """``featurize.numpy_hugepages: false`` turns NumPy's transparent huge pages off, through the variable NumPy
+    reads once, when it is first imported: so before the stage imports it (`python -m stages.featurize` is a
+    fresh process). A value already in the environment wins."""
+    if not settings["numpy_hugepages"]:
+        os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+
+
 def main() -> None:
     settings = load_params()["featurize"]
+    configure_numpy(settings)
+    from credit_scoring.featurization import featurize  # NumPy is imported here, after configure_numpy
+
     write_json(metrics("featurize"), featurize(PREPARED, FEATURES, table("leakage_audit"), settings))
 
 

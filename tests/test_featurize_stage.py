@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -132,6 +133,17 @@ def test_stage_reads_its_params(stage_dir):
     audit = pd.read_csv(stage_dir / "reports/tables/leakage_audit.csv")
     metrics = json.loads((stage_dir / "reports/metrics/featurize.json").read_text())
     assert metrics["suspicious_features"] == int((audit["auc"] > 0.5).sum()) > 0
+
+
+def test_numpy_huge_pages_follow_the_params(monkeypatch):
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    featurize.configure_numpy({"numpy_hugepages": True})
+    assert "NUMPY_MADVISE_HUGEPAGE" not in os.environ
+    featurize.configure_numpy({"numpy_hugepages": False})
+    assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == "0"
+    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")  # the user's own setting wins
+    featurize.configure_numpy({"numpy_hugepages": False})
+    assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == "1"
 
 
 def test_average_ranks_are_pandas_ranks_to_the_bit():
