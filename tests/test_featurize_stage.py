@@ -178,7 +178,8 @@ def test_benchmark_runs_both_sides_on_the_same_raw_files(tmp_path, capsys):
     result = bench.run_volume(tmp_path, 300, 60, 3, bench.REFERENCE)
     assert result["pipeline"]["features"] == len(F.feature_columns())
     assert result["pipeline"]["stages"]["prepare"] > 0 and result["pipeline"]["stages"]["featurize"] > 0
-    assert pd.read_parquet(tmp_path / "reference.parquet").shape[0] == 360
+    reference = pd.read_parquet(tmp_path / "reference.parquet")
+    assert reference.shape[0] == 360 and result["reference"]["columns"] == reference.shape[1]
     assert result["speedup"] == pytest.approx(result["reference"]["seconds"] / result["pipeline"]["seconds"], abs=0.01)
     assert bench.report([result]) == (result["pipeline"]["peak_rss_gb"] <= bench.PEAK_RSS_GB)
     assert "speed-up (reference / pipeline)" in capsys.readouterr().out
