@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import operator
 import re
-import threading
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -31,6 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from credit_scoring.duckdb_workers import on_own_databases
 from credit_scoring.schema import HISTORY_TABLES, SENTINEL_COLUMNS, SENTINEL_DAYS, table
 from credit_scoring.sql import literal, quoted
 
@@ -672,23 +671,13 @@ def history_aggregates(
     """Every client source's aggregates (`aggregates`), with the independent chains of sources shared among
     `workers` threads, each with its own single-threaded in-memory database (and `memory_limit`): the
     chains run side by side, and every query still runs on one thread, so the values are bit-for-bit those
-    of one database. (Cursors of one database running at once do not give that guarantee.)"""
-    pending = list(_chains())
-    lock = threading.Lock()
+    of one database (`on_own_databases`)."""
 
-    def worker() -> dict[str, pd.DataFrame]:
-        done = {}
-        with connect(history, memory_limit) as con:
-            while True:
-                with lock:
-                    if not pending:
-                        return done
-                    chain = pending.pop(0)
-                _build_chain(con, chain)
-                done |= aggregates(con, [s for s in chain if s in CLIENT_SOURCES])
+    def build(con: duckdb.DuckDBPyConnection, chain: list[Source]) -> dict[str, pd.DataFrame]:
+        _build_chain(con, chain)
+        return aggregates(con, [s for s in chain if s in CLIENT_SOURCES])
 
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        parts = list(pool.map(lambda _: worker(), range(max(1, workers))))
+    parts = on_own_databases(_chains(), workers, lambda: connect(history, memory_limit), build)
     merged = {name: frame for part in parts for name, frame in part.items()}
     return {s.name: merged[s.name] for s in CLIENT_SOURCES}
 

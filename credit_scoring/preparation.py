@@ -12,9 +12,7 @@ from the generator, a Kaggle folder or the bank database."""
 from __future__ import annotations
 
 import tempfile
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from credit_scoring.database import duplicate_count_sql, orphan_count_sql
+from credit_scoring.duckdb_workers import on_own_databases
 from credit_scoring.io import atomic_directory
 from credit_scoring.paths import PREPARED, RAW, SYNTHETIC_RAW, SYNTHETIC_TRUTH
 from credit_scoring.schema import FOREIGN_KEYS, HISTORY_TABLES, Table, tables
@@ -37,8 +36,9 @@ from credit_scoring.validation import (
     key_problems,
     load_typed,
     loaded_select,
-    open_source,
+    open_all,
     raise_if,
+    raise_in_order,
     row_problems,
     scalar,
     truth_problems,
@@ -96,39 +96,29 @@ def worker_connection(memory_limit: str | None, spill: Path) -> duckdb.DuckDBPyC
 def check_and_write_all(
     files: dict[str, tuple[Path, Table]], out_dir: Path, spill: Path, workers: int = 2, memory_limit: str | None = None
 ) -> tuple[dict[str, Source], dict[str, int]]:
-    """Open, check and write every file, the largest first, on `workers` threads, each with its own
-    single-threaded database (`worker_connection`); then report every problem at once, in the files'
-    order: a user fixing a Kaggle folder should not discover them one run at a time. Returns the sources
-    and, for the monthly tables (whose composite keys the real files do not respect), the rows repeating a
-    key, counted by the worker that wrote the file."""
-    sources, problems = {}, {}
-    for name, (path, table) in files.items():
-        try:
-            sources[name] = open_source(path, table)
-        except DataValidationError as e:
-            problems[name] = [str(e)]
-    pending = sorted(sources.values(), key=lambda s: s.path.stat().st_size, reverse=True)
-    lock = threading.Lock()
+    """Open (`open_all`), check and write every file, the largest first, on `workers` threads, each with its
+    own single-threaded database (`worker_connection`, `on_own_databases`); then report every problem at once
+    (`raise_in_order`). Returns the sources and, for the monthly tables (whose composite keys the real files
+    do not respect), the rows repeating a key, counted by the worker that wrote the file while the others
+    still read."""
+    sources, problems = open_all(files)
 
+    def check(con: duckdb.DuckDBPyConnection, source: Source) -> tuple[list[str], int | None]:
+        name = source.table.name
+        found = check_and_write(con, source, out_dir)
+        if found or name in UNIQUE_KEYS:
+            return found, None
+        parquet_view(con, name, out_dir)
+        return found, scalar(con, duplicate_count_sql(name, source.table.key))
+
+    largest_first = sorted(sources.values(), key=lambda s: s.path.stat().st_size, reverse=True)
+    checked = on_own_databases(largest_first, workers, lambda: worker_connection(memory_limit, spill), check)
     repeats = {}
-
-    def worker() -> None:
-        with worker_connection(memory_limit, spill) as con:
-            while True:
-                with lock:
-                    if not pending:
-                        return
-                    source = pending.pop(0)
-                name = source.table.name
-                problems[name] = check_and_write(con, source, out_dir)
-                if not problems[name] and name not in UNIQUE_KEYS:  # while the other workers still read
-                    parquet_view(con, name, out_dir)
-                    repeats[name] = scalar(con, duplicate_count_sql(name, source.table.key))
-
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        for done in [pool.submit(worker) for _ in range(max(1, workers))]:
-            done.result()
-    raise_if([problem for name in files for problem in problems.get(name, [])])
+    for source, (found, repeated) in zip(largest_first, checked):
+        problems[source.table.name] = found
+        if repeated is not None:
+            repeats[source.table.name] = repeated
+    raise_in_order(files, problems)
     return sources, repeats
 
 

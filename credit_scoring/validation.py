@@ -248,23 +248,34 @@ def row_problems(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]:
     return malformed_rows(con, source, rejects) + problems
 
 
+def open_all(files: dict[str, tuple[Path, Table]]) -> tuple[dict[str, Source], dict[str, list[str]]]:
+    """`open_source` for every file: the sources that opened, and each other file's problem by table name."""
+    sources, problems = {}, {}
+    for name, (path, table) in files.items():
+        try:
+            sources[name] = open_source(path, table)
+        except DataValidationError as e:
+            problems[name] = [str(e)]
+    return sources, problems
+
+
+def raise_in_order(files: dict[str, tuple[Path, Table]], problems: dict[str, list[str]]) -> None:
+    """Every problem at once, in the files' order: a user fixing a Kaggle folder should not discover them one
+    run at a time."""
+    raise_if([problem for name in files for problem in problems.get(name, [])])
+
+
 def open_sources(
     con: duckdb.DuckDBPyConnection,
     files: dict[str, tuple[Path, Table]],
     check: Callable[[duckdb.DuckDBPyConnection, Source], list[str]] = row_problems,
 ) -> dict[str, Source]:
-    """Open and `check` every file (by default `row_problems`; the preparation's check also writes a file
-    that passes), and report all the problems at once: a user fixing a Kaggle folder should not discover
-    them one run at a time."""
-    sources, problems = {}, []
-    for name, (path, table) in files.items():
-        try:
-            sources[name] = open_source(path, table)
-        except DataValidationError as e:
-            problems.append(str(e))
-            continue
-        problems += check(con, sources[name])
-    raise_if(problems)
+    """Open (`open_all`) and `check` every file (by default `row_problems`), and report all the problems at
+    once (`raise_in_order`)."""
+    sources, problems = open_all(files)
+    for name, source in sources.items():
+        problems[name] = check(con, source)
+    raise_in_order(files, problems)
     return sources
 
 
