@@ -1,11 +1,11 @@
 """The raw CSVs against the schema: every problem named by file, column and rows, before anything is written.
 
 Every later stage trusts ``data/prepared/``, so a broken download or a drifted generator must fail here, naming
-the file, the column and the rows, rather than surface as a puzzling NaN three stages later. A file is first
-read once with its numbers parsed as numbers (`load_typed`), which clears a clean file fast; a file those
-checks do not clear is read with every field as text (`row_problems`), so a bad value is counted rather than a
-reason to guess another type. The preparation (``credit_scoring.preparation``) and the bank database's load
-from CSVs (``credit_scoring.bankdb``) both read the files through these checks.
+the file, the column and the rows, rather than surface as a puzzling NaN three stages later. The text checks
+(`row_problems`) read every field as text, so a bad value is counted rather than a reason to guess another
+type; the bank database's load from CSVs (``credit_scoring.bankdb``) runs them on every file. The preparation
+(``credit_scoring.preparation``) first reads a file once with its numbers parsed as numbers (`load_typed`),
+which clears a clean file fast, and runs the text checks only on a file that read does not clear.
 """
 
 from __future__ import annotations
