@@ -16,7 +16,14 @@ import yaml
 from credit_scoring import preparation
 from credit_scoring.preparation import prepare
 from credit_scoring.schema import tables
-from credit_scoring.validation import DataValidationError, input_files, open_source, typed_select
+from credit_scoring.validation import (
+    DataValidationError,
+    as_stored,
+    input_files,
+    load_typed,
+    open_source,
+    typed_select,
+)
 from stages import prepare as stage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -169,6 +176,28 @@ def test_the_typed_read_writes_what_the_text_read_gives(sample_dir, tmp_path):
             from_text = con.sql(typed_select(open_source(path, table))).to_arrow_table()
             written = pq.read_table(tmp_path / "prepared" / f"{name}.parquet")
             assert written.equals(from_text.cast(written.schema)), name
+
+
+def test_the_typed_read_agrees_with_the_text_read_on_awkward_fields(tmp_path):
+    """pyarrow's reader and DuckDB's text read see the same values in the awkward corners of a CSV: a byte
+    order mark, CRLF line ends, quoted numbers, empty fields quoted or not, numbers padded with spaces or
+    written as 1e1 / 12.0; and the typed read refuses (leaving the file to the text checks) the text DuckDB
+    would also refuse as a number."""
+    table = tables()["bureau_balance"]
+    path = tmp_path / table.file
+    path.write_bytes("\ufeffSK_ID_BUREAU,MONTHS_BALANCE,STATUS\r\n"
+                     '"5",-1,C\r\n6, -2 ,""\r\n7,,X\r\n1e1,12.0,"a, b"\r\n'.encode())
+    with duckdb.connect() as con:
+        source = open_source(path, table)
+        loaded = load_typed(con, source)
+        assert loaded is not None
+        from_text = con.sql(typed_select(source)).to_arrow_table()
+        assert as_stored(table, loaded).equals(from_text.cast(as_stored(table, loaded).schema))
+        assert as_stored(table, loaded).to_pydict() == {
+            "SK_ID_BUREAU": [5, 6, 7, 10], "MONTHS_BALANCE": [-1, -2, None, 12], "STATUS": ["C", None, "X", "a, b"]}
+        for refused in ("0x10", "1_000", "twelve", "1.5"):
+            path.write_text(f"SK_ID_BUREAU,MONTHS_BALANCE,STATUS\n5,{refused},C\n")
+            assert load_typed(con, open_source(path, table)) is None, refused
 
 
 def test_split_is_stratified_complete_and_seeded(sample_dir, tmp_path):
