@@ -13,6 +13,7 @@ the bank database."""
 from __future__ import annotations
 
 import importlib
+import math
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -72,21 +74,48 @@ def parquet_view(con: duckdb.DuckDBPyConnection, name: str, out_dir: Path) -> No
     con.execute(f"CREATE VIEW {quoted(name)} AS SELECT * FROM read_parquet({literal(out_dir / f'{name}.parquet')})")
 
 
-def check_and_write(con: duckdb.DuckDBPyConnection, source: Source, out_dir: Path) -> list[str]:
-    """Check one CSV and write it to parquet; returns the problems found (nothing is written then). One typed
-    read (`load_typed`) clears a clean file, which is written from what it read. Otherwise the text checks
-    name the problems (`row_problems`); a file they accept (an integer beyond 2**53, which a double would
-    round) is then written from its text (`typed_select`)."""
+def check_and_write(
+    con: duckdb.DuckDBPyConnection, source: Source, out_dir: Path
+) -> tuple[list[str], pa.Table | None]:
+    """Check one CSV and write it to parquet; returns the problems found and the table written (None, and
+    nothing written, when there are problems). One typed read (`load_typed`) clears a clean file, which is
+    written from what it read. Otherwise the text checks name the problems (`row_problems`); a file they
+    accept (an integer beyond 2**53, which a double would round) is then written from its text
+    (`typed_select`)."""
     dest = out_dir / f"{source.table.name}.parquet"
     loaded = load_typed(con, source)
     if loaded is not None:
-        write_parquet(as_stored(source.table, loaded), dest)
-        return []
-    problems = row_problems(con, source)
-    if not problems:
+        stored = as_stored(source.table, loaded)
+    else:
+        problems = row_problems(con, source)
+        if problems:
+            return problems, None
         schema = pa.schema([(c.name, ARROW_TYPES[c.sql_type]) for c in source.table.columns])
-        write_parquet(con.sql(typed_select(source)).to_arrow_table().cast(schema), dest)
-    return problems
+        stored = con.sql(typed_select(source)).to_arrow_table().cast(schema)
+    write_parquet(stored, dest)
+    return [], stored
+
+
+def repeated_keys(con: duckdb.DuckDBPyConnection, table: pa.Table, key: tuple[str, ...]) -> int:
+    """Rows repeating a key already seen in ``table`` (`duplicate_count_sql`'s count). Integer keys without
+    missing values, whose ranges fit together in 63 bits (the monthly tables': a credit, a month or an
+    instalment), are packed into one integer per row and sorted: four times faster than hashing 27 million
+    keys. Other keys are counted by DuckDB."""
+    columns = [table[k] for k in key]
+    if all(pa.types.is_integer(c.type) and c.null_count == 0 for c in columns) and table.num_rows:
+        values = [c.to_numpy().astype(np.int64) for c in columns]
+        spans = [int(v.max()) - int(v.min()) + 1 for v in values]
+        if math.prod(spans) < 2**63:
+            packed = np.zeros(table.num_rows, dtype=np.int64)
+            for v, span in zip(values, spans):
+                packed = packed * span + (v - v.min())
+            packed.sort()
+            return int(np.count_nonzero(packed[1:] == packed[:-1]))
+    con.register("keyed", table)
+    try:
+        return scalar(con, duplicate_count_sql("keyed", key))
+    finally:
+        con.unregister("keyed")
 
 
 def worker_connection(memory_limit: str | None, spill: Path) -> duckdb.DuckDBPyConnection:
@@ -111,12 +140,10 @@ def check_and_write_all(
     sources, problems = open_all(files)
 
     def check(con: duckdb.DuckDBPyConnection, source: Source) -> tuple[list[str], int | None]:
-        name = source.table.name
-        found = check_and_write(con, source, out_dir)
-        if found or name in UNIQUE_KEYS:
+        found, written = check_and_write(con, source, out_dir)
+        if found or source.table.name in UNIQUE_KEYS:
             return found, None
-        parquet_view(con, name, out_dir)
-        return found, scalar(con, duplicate_count_sql(name, source.table.key))
+        return found, repeated_keys(con, written, source.table.key)
 
     largest_first = sorted(sources.values(), key=lambda s: s.path.stat().st_size, reverse=True)
     checked = on_own_databases(largest_first, workers, lambda: worker_connection(memory_limit, spill), check)

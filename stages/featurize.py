@@ -21,11 +21,12 @@ def configure_numpy(settings: dict) -> None:
 
 
 def main() -> None:
-    settings = load_params()["featurize"]
+    params = load_params()
+    settings = params["featurize"]
     configure_numpy(settings)
     from credit_scoring.featurization import featurize  # NumPy is imported here, after configure_numpy
 
-    write_json(metrics("featurize"), featurize(PREPARED, FEATURES, table("leakage_audit"), settings))
+    write_json(metrics("featurize"), featurize(PREPARED, FEATURES, table("leakage_audit"), settings, params["seed"]))
 
 
 if __name__ == "__main__":

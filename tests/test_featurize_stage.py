@@ -102,6 +102,25 @@ def test_audit_uses_only_the_fitting_rows():
     assert audit.loc["HOLDOUT_ONLY", "auc"] == 0.5
 
 
+def test_audit_measures_on_at_most_audit_max_rows_drawn_with_the_seed():
+    """Beyond ``audit_max_rows`` fitting rows the audit measures on a seeded sample of them: the same sample
+    for the same seed, never a holdout row, and the leaks still caught; at or below it, on every fitting row."""
+    frame, _ = audit_frame(4000)
+    fitting = np.arange(len(frame)) % 4 != 0
+    rows = featurization.audit_rows(fitting, 1000, seed=3)
+    assert len(rows) == len(set(rows)) == 1000 and fitting[rows].all() and (np.diff(rows) > 0).all()
+    assert np.array_equal(rows, featurization.audit_rows(fitting, 1000, seed=3))
+    assert not np.array_equal(rows, featurization.audit_rows(fitting, 1000, seed=4))
+    assert np.array_equal(featurization.audit_rows(fitting, 3000, seed=3), np.flatnonzero(fitting))
+
+    capped = featurization.leakage_audit(frame, fitting, {**SETTINGS, "audit_max_rows": 1000}, seed=3)
+    assert capped.set_index("feature").loc[["LEAK", "CLIENT_NUMBER"], ["id_like", "target_derived"]].any(axis=1).all()
+    subset = np.zeros(len(frame), dtype=bool)
+    subset[rows] = True
+    on_sample = featurization.leakage_audit(frame, subset, {**SETTINGS, "audit_max_rows": 1000}, seed=99)
+    pd.testing.assert_frame_equal(capped, on_sample)
+
+
 @pytest.mark.parametrize(
     "leak, column",
     [

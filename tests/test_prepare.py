@@ -8,12 +8,15 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from credit_scoring import preparation
+from credit_scoring.database import duplicate_count_sql
 from credit_scoring.preparation import prepare
 from credit_scoring.schema import tables
 from credit_scoring.validation import (
@@ -198,6 +201,29 @@ def test_the_typed_read_agrees_with_the_text_read_on_awkward_fields(tmp_path):
         for refused in ("0x10", "1_000", "twelve", "1.5"):
             path.write_text(f"SK_ID_BUREAU,MONTHS_BALANCE,STATUS\n5,{refused},C\n")
             assert load_typed(con, open_source(path, table)) is None, refused
+
+
+@pytest.mark.parametrize("case", ["packed", "missing key", "wide range", "text key", "empty"])
+def test_repeated_keys_count_what_the_sql_counts(case):
+    """The packed count of repeated composite keys agrees with `duplicate_count_sql`, and keys it cannot pack
+    (a missing value, ranges beyond 63 bits, text) are left to that SQL."""
+    rng = np.random.default_rng(1)
+    n = 0 if case == "empty" else 5000
+    credit = rng.integers(100_000, 100_400, n)
+    month = rng.integers(-96, 1, n)
+    if case == "wide range":
+        credit[:2] = [-(2**62), 2**62]
+    table = pa.table({"SK_ID_BUREAU": credit, "MONTHS_BALANCE": month})
+    if case == "missing key":
+        table = table.set_column(1, "MONTHS_BALANCE", pa.array([None, None, *month[2:]], pa.int64()))
+    if case == "text key":
+        table = table.set_column(1, "MONTHS_BALANCE", pa.array(month.astype(str)))
+    key = ("SK_ID_BUREAU", "MONTHS_BALANCE")
+    with duckdb.connect() as con:
+        con.register("t", table)
+        expected = con.execute(duplicate_count_sql("t", key)).fetchall()[0][0]
+        assert preparation.repeated_keys(con, table, key) == expected
+    assert (expected > 0) == (n > 0)
 
 
 def test_split_is_stratified_complete_and_seeded(sample_dir, tmp_path):
