@@ -137,8 +137,16 @@ def dependence_figure(label: FeatureLabel, values: np.ndarray, shap_values: np.n
     return save(fig, figure(f"shap_dependence_{rank}"))
 
 
-# Printed at about 4.8 in in the note (72 % of its 17 cm text width): at 6.5 in, 10-point text prints at 7.4 points.
+# Printed at about 4.8 in in the note (72 % of its 17 cm text width): at 6.5 in, 10-point text prints at 7.4 points
+# and the 9-point feature labels at 6.6.
 WATERFALL_WIDTH = 6.5
+WATERFALL_LABEL_WIDTH = 58  # a feature and its value on at most two lines, mostly
+
+
+def _waterfall_label(text: str) -> str:
+    """A feature and its value, wrapped for the waterfall; French quotes stay with their word (the spaces
+    inside them made non-breaking, which textwrap does not break on)."""
+    return textwrap.fill(text.replace("« ", "«\u00a0").replace(" »", "\u00a0»"), WATERFALL_LABEL_WIDTH)
 
 
 def waterfall_figure(explanation: LocalExplanation, labels: dict[str, FeatureLabel], threshold: float,
@@ -147,19 +155,23 @@ def waterfall_figure(explanation: LocalExplanation, labels: dict[str, FeatureLab
     contributions = explanation.contributions
     order = contributions.abs().sort_values(ascending=False, kind="stable").index
     shown, rest = list(order[:WATERFALL_BARS]), contributions[order[WATERFALL_BARS:]].sum()
-    steps = [(_wrapped(f"{labels[f].label}\u00a0=\u00a0{labels[f].value_text(explanation.values[f])}"),
+    steps = [(_waterfall_label(f"{labels[f].label}\u00a0=\u00a0{labels[f].value_text(explanation.values[f])}"),
               contributions[f]) for f in shown]
     steps.append((f"{len(order) - WATERFALL_BARS} autres variables", rest))
-    fig, ax = new_figure(WATERFALL_WIDTH, 0.36 * len(steps) + 1.9)
+    # Each row is as tall as its label needs (a label wrapped on three lines would run into its neighbours').
+    rows = [max(1.0, 0.4 * text.count("\n") + 0.9) for text, _ in reversed(steps)]
+    ys = np.cumsum(rows) - np.asarray(rows) / 2
+    fig, ax = new_figure(WATERFALL_WIDTH, 0.36 * sum(rows) + 1.9)
     start = explanation.base_value
-    for y, (text, value) in enumerate(reversed(steps)):
-        left = start + sum(v for _, v in steps[: len(steps) - 1 - y])
+    for i, (y, (text, value)) in enumerate(zip(ys, reversed(steps))):
+        left = start + sum(v for _, v in steps[: len(steps) - 1 - i])
         up = value > 0
         ax.barh(y, value, left=left, color=OKABE_ITO["vermillion"] if up else OKABE_ITO["blue"],
                 hatch="///" if up else None, edgecolor="white", height=0.7)
         ax.text(left + value, y, f" {'+' if up else '−'}{french_number(abs(value), 2)} ", va="center",
                 ha="left" if up else "right", fontsize=10)
-    ax.set_yticks(range(len(steps)), [t for t, _ in reversed(steps)], fontsize=10)
+    ax.set_yticks(ys, [t for t, _ in reversed(steps)], fontsize=9)
+    ax.set_ylim(0, sum(rows))
     ax.axvline(explanation.base_value, color=OKABE_ITO["black"], linestyle=":", linewidth=1,
                label=f"score de référence : {french_percent(1 / (1 + np.exp(-explanation.base_value)), 1)}")
     ax.axvline(explanation.raw_score, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
@@ -170,7 +182,7 @@ def waterfall_figure(explanation: LocalExplanation, labels: dict[str, FeatureLab
               loc="upper right", bbox_to_anchor=(1.0, -0.16), ncol=2, fontsize=10, frameon=False)
     path_points = start + np.cumsum([0.0] + [v for _, v in steps])
     low, high = path_points.min(), path_points.max()
-    ax.set_xlim(low - 0.15 * (high - low), high + 0.15 * (high - low))  # room for the value labels
+    ax.set_xlim(low - 0.15 * (high - low), high + 0.2 * (high - low))  # room for the value labels
     ax.set_xlabel("score (log-cote)", fontsize=10)  # the probabilities are in the legend
     fig.suptitle(f"Client {decision} : probabilité de défaut {french_percent(explanation.probability, 1)}, "
                  f"seuil {french_percent(threshold, 1)}", fontsize=11)  # centred on the figure: the labels take the left
