@@ -33,7 +33,6 @@ from credit_scoring.paths import PREPARED, RAW, SYNTHETIC_RAW, SYNTHETIC_TRUTH
 from credit_scoring.schema import FOREIGN_KEYS, HISTORY_TABLES, Table, tables
 from credit_scoring.sql import literal, quoted
 from credit_scoring.validation import (
-    ARROW_TYPES,
     TRUTH,
     UNIQUE_KEYS,
     DataValidationError,
@@ -47,6 +46,7 @@ from credit_scoring.validation import (
     raise_in_order,
     row_problems,
     scalar,
+    stored_schema,
     truth_problems,
     typed_select,
 )
@@ -90,8 +90,7 @@ def check_and_write(
         problems = row_problems(con, source)
         if problems:
             return problems, None
-        schema = pa.schema([(c.name, ARROW_TYPES[c.sql_type]) for c in source.table.columns])
-        stored = con.sql(typed_select(source)).to_arrow_table().cast(schema)
+        stored = con.sql(typed_select(source)).to_arrow_table().cast(stored_schema(source.table))
     write_parquet(stored, dest)
     return [], stored
 
@@ -104,11 +103,12 @@ def repeated_keys(con: duckdb.DuckDBPyConnection, table: pa.Table, key: tuple[st
     columns = [table[k] for k in key]
     if all(pa.types.is_integer(c.type) and c.null_count == 0 for c in columns) and table.num_rows:
         values = [c.to_numpy().astype(np.int64) for c in columns]
-        spans = [int(v.max()) - int(v.min()) + 1 for v in values]
+        lows = [int(v.min()) for v in values]
+        spans = [int(v.max()) - low + 1 for v, low in zip(values, lows)]
         if math.prod(spans) < 2**63:
             packed = np.zeros(table.num_rows, dtype=np.int64)
-            for v, span in zip(values, spans):
-                packed = packed * span + (v - v.min())
+            for v, low, span in zip(values, lows, spans):
+                packed = packed * span + (v - low)
             packed.sort()
             return int(np.count_nonzero(packed[1:] == packed[:-1]))
     con.register("keyed", table)

@@ -202,10 +202,15 @@ def load_typed(con: duckdb.DuckDBPyConnection, source: Source) -> pa.Table | Non
     return None if any(counts) else loaded
 
 
+def stored_schema(table: Table) -> pa.Schema:
+    """The Arrow schema a prepared table is written with: the schema's columns, in its order, with its types."""
+    return pa.schema([(c.name, ARROW_TYPES[c.sql_type]) for c in table.columns])
+
+
 def as_stored(table: Table, loaded: pa.Table) -> pa.Table:
-    """A table `load_typed` returned, with the schema's types (its integers back from doubles: the checks
-    found each one whole and exact)."""
-    return pa.table({c.name: loaded[c.name].cast(ARROW_TYPES[c.sql_type]) for c in table.columns})
+    """A table `load_typed` returned (the schema's columns, in its order), with the stored types: its integers
+    back from doubles, the checks having found each one whole and exact."""
+    return loaded.cast(stored_schema(table))
 
 
 def row_checks(table: Table) -> list[tuple[str, str, str]]:
