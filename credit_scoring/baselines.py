@@ -9,12 +9,15 @@ threshold on out-of-fold predictions, with AUC, F1 and accuracy beside it; each 
 
 from __future__ import annotations
 
+import tempfile
+
 import mlflow
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from imblearn.under_sampling import RandomUnderSampler
+from joblib import Memory
 from sklearn.dummy import DummyClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -23,16 +26,20 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from credit_scoring.cost import best_threshold, scores_at
 from credit_scoring.modeling import drop_uninformative, out_of_fold
+from credit_scoring.progress import Progress
 from credit_scoring.run_figures import log_cost_figure
 
 MODELS = ("dummy_prior", "logistic_regression")
 STRATEGIES = ("none", "class_weight", "undersample", "smote")
 
 
-def make_pipeline(model: str, strategy: str, cfg: dict, seed: int) -> Pipeline:
+def make_pipeline(model: str, strategy: str, cfg: dict, seed: int, memory: Memory | None = None) -> Pipeline:
     """Imputation and scaling (fitted per fold), the resampler if any, then the classifier.
 
-    Columns empty or constant in a fold's training rows are dropped first rather than invented.
+    Columns empty or constant in a fold's training rows are dropped first rather than invented. With a joblib
+    ``memory``, the fitted drop, imputation and scaling of a fold are kept and reused by every other model and
+    strategy fitted on the same rows (they are the same steps on the same rows): the median imputation of 826
+    columns is most of a baseline fit.
     """
     steps = [("drop", drop_uninformative()), ("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
     if strategy == "undersample":
@@ -43,14 +50,14 @@ def make_pipeline(model: str, strategy: str, cfg: dict, seed: int) -> Pipeline:
         classifier = DummyClassifier(strategy="prior")
     else:
         classifier = LogisticRegression(C=cfg["logistic_C"], max_iter=cfg["logistic_max_iter"], random_state=seed)
-    return Pipeline([*steps, ("classifier", classifier)])
+    return Pipeline([*steps, ("classifier", classifier)], memory=memory)
 
 
-def fit_predict_for(model: str, strategy: str, cfg: dict, seed: int):
+def fit_predict_for(model: str, strategy: str, cfg: dict, seed: int, memory: Memory | None = None):
     """A fold's fit-and-predict; class weights go in as sample weights so the dummy honours them too."""
 
     def fit_predict(X_train, y_train, X_valid):
-        pipeline = make_pipeline(model, strategy, cfg, seed)
+        pipeline = make_pipeline(model, strategy, cfg, seed, memory)
         fit_params = {}
         if strategy == "class_weight":
             fit_params["classifier__sample_weight"] = compute_sample_weight("balanced", y_train)
@@ -60,10 +67,11 @@ def fit_predict_for(model: str, strategy: str, cfg: dict, seed: int):
     return fit_predict
 
 
-def evaluate(model: str, strategy: str, data, folds, cfg: dict, cost: dict, seed: int) -> tuple[dict, np.ndarray]:
+def evaluate(model: str, strategy: str, data, folds, cfg: dict, cost: dict, seed: int, memory: Memory | None = None
+             ) -> tuple[dict, np.ndarray]:
     """Out-of-fold scores of one model under one imbalance strategy, at its cost-optimal threshold, and its
     out-of-fold probabilities."""
-    oof = out_of_fold(fit_predict_for(model, strategy, cfg, seed), data.X, data.y, folds)
+    oof = out_of_fold(fit_predict_for(model, strategy, cfg, seed, memory), data.X, data.y, folds)
     threshold, _ = best_threshold(data.y, oof.proba, cost["fn"], cost["fp"])
     s = scores_at(data.y, oof.proba, threshold, cost["fn"], cost["fp"])
     return {
@@ -82,16 +90,22 @@ def evaluate(model: str, strategy: str, data, folds, cfg: dict, cost: dict, seed
 
 def run_baselines(data, folds, cfg: dict, cost: dict, seed: int, log_run=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every model under every strategy: the table of their scores, and their out-of-fold probabilities (one
-    column ``model/strategy`` each, beside SK_ID_CURR and TARGET). ``log_run(row, proba)`` is called after each."""
+    column ``model/strategy`` each, beside SK_ID_CURR and TARGET). ``log_run(row, proba)`` is called after each.
+    The folds' fitted preprocessing is shared among the runs through a joblib cache in a temporary folder,
+    removed at the end."""
     rows, probabilities = [], {"SK_ID_CURR": data.ids, "TARGET": data.y}
-    for model in MODELS:
-        for strategy in STRATEGIES:
-            row, proba = evaluate(model, strategy, data, folds, cfg, cost, seed)
-            rows.append(row)
-            probabilities[f"{model}/{strategy}"] = proba
-            print(f"  {model:<20} {strategy:<13} AUC {row['auc']:.4f}  cost/client {row['cost_per_client']:.4f}")
-            if log_run is not None:
-                log_run(row, proba)
+    progress = Progress("baseline", len(MODELS) * len(STRATEGIES))
+    with tempfile.TemporaryDirectory(prefix="baseline-cache-") as cache:
+        memory = Memory(cache, verbose=0)
+        for model in MODELS:
+            for strategy in STRATEGIES:
+                row, proba = evaluate(model, strategy, data, folds, cfg, cost, seed, memory)
+                rows.append(row)
+                probabilities[f"{model}/{strategy}"] = proba
+                progress.step(f"{model:<20} {strategy:<13} AUC {row['auc']:.4f}  cost/client "
+                              f"{row['cost_per_client']:.4f}")
+                if log_run is not None:
+                    log_run(row, proba)
     return pd.DataFrame(rows), pd.DataFrame(probabilities)
 
 

@@ -316,8 +316,8 @@ def choice_sentence(tune: dict) -> str:
 
 def search_edges(tune: dict, spaces: dict) -> list[str]:
     """The hyper-parameters whose retained value sits on an edge of its wide range."""
-    space = spaces[tune["algorithm"]]
-    return [name for name, value in tune["params"].items() if at_edge(value, *space[name])]
+    space = spaces[tune["algorithm"]]  # the learning rate is fixed, not searched: it has no edge
+    return [name for name, value in tune["params"].items() if name in space and at_edge(value, *space[name])]
 
 
 def tune_values(tune: dict, base: dict, search: dict) -> dict:
@@ -327,6 +327,7 @@ def tune_values(tune: dict, base: dict, search: dict) -> dict:
     edges = search_edges(tune, search["spaces"])
     return {
         "essais_grossiers": count(search["coarse_trials"]),
+        "essais_challenger": count(search["challenger_coarse_trials"]),
         "essais_complets": count(search["pruner_startup_trials"]),
         "termines_grossiers": listing(coarse),
         "termines_affines": count(finished[f"refined_{tune['algorithm']}"]),
@@ -352,6 +353,8 @@ def tune_values(tune: dict, base: dict, search: dict) -> dict:
                   f"{'restent' if len(edges) > 1 else 'reste'} au bord de l’intervalle large, à élargir de ce côté "
                   f"au prochain passage"),
         "facteur_affine": french_number(search["refine_factor"], 0),
+        "taux_recherche": hyperparameter(search["search_learning_rate"]),
+        "taux_final": hyperparameter(search["final_learning_rate"]),
         "largeur_affinee": share(search["refine_width"], 0),
     }
 
@@ -777,6 +780,12 @@ def search_table(tune: dict, search: dict) -> pd.DataFrame:
                                       if algorithm == chosen else "—"),
                 "Retenu": shown(tune["params"][name]) if algorithm == chosen else "—",
             })
+        rows.append({  # not searched: every trial at one rate, the retained model refitted at a smaller one
+            "Algorithme": MODEL_NAMES[algorithm], "Hyperparamètre": HYPERPARAMETERS["learning_rate"],
+            "Échelle": "fixé", "Intervalle large": hyperparameter(search["search_learning_rate"]),
+            "Meilleur (large)": "—", "Intervalle affiné": "—",
+            "Retenu": hyperparameter(tune["params"]["learning_rate"]) if algorithm == chosen else "—",
+        })
     return pd.DataFrame(rows)
 
 

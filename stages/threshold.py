@@ -23,6 +23,7 @@ from credit_scoring.io import write_json
 from credit_scoring.modeling import load_training, stratified_folds
 from credit_scoring.params import load_params
 from credit_scoring.plot_data import write_plot_data
+from credit_scoring.progress import Progress
 from credit_scoring.reports import write_table
 from credit_scoring.threshold_figures import threshold_figures
 from credit_scoring.thresholds import (
@@ -52,8 +53,10 @@ def main() -> None:
     check_oof_rows(oof, data, paths.TUNED, "tune")
     table = threshold_table(oof["TARGET"], oof["proba"], cost["fn"], cost["fp"])
     threshold = float(table.set_index("id").loc[COST, "valeur"])
+    progress = Progress("threshold", 5)
     model = refit(best, data, params["seed"], params["estimator"])
     proba = model.predict_proba(data.X_holdout)[:, 1]  # the one and only look at the holdout
+    progress.step(f"champion refitted ({best['rounds']} rounds) and the holdout scored")
     s = scores_at(data.y_holdout, proba, threshold, cost["fn"], cost["fp"])
     metrics = {**holdout_metrics(table, s, data.y_holdout, proba, best["algorithm"]),
                **oracle_metrics(paths.ORACLE, data, cost)}
@@ -63,14 +66,17 @@ def main() -> None:
     variants = variants_table(best, data, load_training(exclude_protected=[]), proba, threshold, params["seed"],
                               params)
     metrics["variants"] = variants_metrics(variants)
+    progress.step("variants refitted (sex put back, no monotone constraints)")
     baseline_oof = pd.read_parquet(paths.BASELINE_OOF)
     check_oof_rows(baseline_oof, data, paths.BASELINE_OOF, "baseline")
     baseline = best_baseline(json.loads(paths.metrics("baseline").read_text()), baseline_oof, data,
                              params["baseline"], cost, params["seed"])
+    progress.step(f"best baseline {baseline.name} refitted")
     champion = Scored(f"{best['algorithm']}/tuned", threshold, oof["proba"].to_numpy(), proba)
     metrics["intervals"] = threshold_intervals(champion, baseline, data.y, data.y_holdout,
                                                stratified_folds(data.y, params["cv"]["folds"], params["seed"]), cost,
                                                params["threshold"]["bootstrap"], params["seed"])
+    progress.step(f"{params['threshold']['bootstrap']} bootstrap resamples of the holdout")
     sensitivity = cost_ratio_sensitivity(oof, data.y_holdout, proba, params["threshold"]["cost_ratios"])
     sensitivity_file = write_table(paths.table("cost_ratio_sensitivity"), sensitivity)
     table_file = write_table(paths.table("thresholds"), table)
@@ -82,6 +88,7 @@ def main() -> None:
     start_tracking()
     version, run_id = log_champion(model, best, cost, metrics, [*figures, table_file, variants_file, sensitivity_file, *curves],
                                    data.X_holdout)
+    progress.step(f"figures written, champion registered as version {version}")
     reference_scores = pd.DataFrame({"SK_ID_CURR": data.ids_holdout, "probability": proba})
     write_bundle(paths.CHAMPION, model, champion_info(version, run_id, best, data.feature_names, metrics, params),
                  reference_scores)

@@ -19,7 +19,16 @@ from credit_scoring.params import load_params
 from credit_scoring.paths import TUNED, metrics, table
 from credit_scoring.reports import write_table
 from credit_scoring.tracking import start_tracking
-from credit_scoring.tuning import Search, against_baseline, best_out_of_fold, run_search, run_worker, write_tuned
+from credit_scoring.progress import Progress
+from credit_scoring.tuning import (
+    Search,
+    against_baseline,
+    final_out_of_fold,
+    planned_steps,
+    run_search,
+    run_worker,
+    write_tuned,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,8 +49,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     with mlflow.start_run(run_name="tune"):
         mlflow.set_tag("stage", "tune")
-        result, trials = run_search(data, folds, search)
-        oof = best_out_of_fold(data, folds, result, search)
+        progress = Progress("tune", planned_steps(search.tune, len(folds)))
+        result, trials, cv = run_search(data, folds, search, progress)
+        result, oof = final_out_of_fold(cv, result, progress)
         result = against_baseline(result, metrics("baseline"))
         mlflow.log_params({f"best_{k}": v for k, v in result["params"].items()} | {"algorithm": result["algorithm"]})
         mlflow.log_metrics({"best_cv_cost_per_client": result["cv_cost_per_client"], "best_cv_auc": result["cv_auc"]})

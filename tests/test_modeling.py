@@ -10,6 +10,7 @@ import yaml
 
 from credit_scoring.baselines import STRATEGIES, make_pipeline
 from credit_scoring.modeling import (
+    BinnedFold,
     derived_features,
     fit_early_stopped,
     load_training,
@@ -201,3 +202,43 @@ def test_the_estimator_settings_of_params_yaml_reach_both_algorithms():
     assert (lgbm.max_bin, lgbm.n_jobs) == (31, 1)
     hgb = make_estimator("hist_gradient_boosting", {}, 0, 10, True, settings, ["A"])[-1]
     assert (hgb.max_bins, hgb.validation_fraction, hgb.n_iter_no_change) == (31, 0.2, 7)
+
+
+@pytest.mark.parametrize("params", [
+    {"learning_rate": 0.1, "num_leaves": 7, "min_child_samples": 40, "colsample_bytree": 0.5, "subsample": 0.7,
+     "reg_lambda": 1.0},
+    {"learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 300, "colsample_bytree": 0.9, "subsample": 0.9,
+     "reg_lambda": 10.0},
+])
+def test_a_binned_fold_fits_what_the_scikit_learn_wrapper_fits(small, params):
+    """The tune stage's trials boost on a fold binned once; each must be the model `fit_early_stopped` would fit
+    (same rows fitted and stopping, same parameters), whatever ``min_child_samples`` the binning saw first."""
+    path, _, _ = small
+    data = load_training(path / "train.parquet", path / "split.parquet")
+    settings = {**ESTIMATOR, "monotone": {}}
+    binned = BinnedFold(data.X, data.y, 0, settings)
+    binned.train({**params, "min_child_samples": 5}, 0, 50, 10, settings)  # an earlier trial on the same bins
+    booster, rounds = binned.train(params, 0, 300, 10, settings)
+    model, expected_rounds = fit_early_stopped("lightgbm", params, 0, 300, 10, settings, data.X, data.y)
+    assert rounds == expected_rounds
+    np.testing.assert_allclose(booster.predict(data.X_holdout, num_iteration=rounds),
+                               model.predict_proba(data.X_holdout)[:, 1], rtol=0, atol=1e-12)
+
+
+def test_the_baselines_share_each_folds_preprocessing_through_the_cache(small, tmp_path):
+    """With the joblib cache every run of a fold reuses the fitted imputation and scaling, and predicts exactly
+    what it predicts without it."""
+    from joblib import Memory
+
+    from credit_scoring.baselines import fit_predict_for
+
+    path, _, _ = small
+    data = load_training(path / "train.parquet", path / "split.parquet")
+    cfg = {"logistic_C": 1.0, "logistic_max_iter": 200, "smote_k_neighbors": 5}
+    memory = Memory(tmp_path / "cache", verbose=0)
+    for strategy in STRATEGIES:
+        cached, _ = fit_predict_for("logistic_regression", strategy, cfg, 0, memory)(data.X, data.y, data.X_holdout)
+        plain, _ = fit_predict_for("logistic_regression", strategy, cfg, 0)(data.X, data.y, data.X_holdout)
+        np.testing.assert_array_equal(cached, plain)
+    fitted = list((tmp_path / "cache").rglob("output.pkl"))
+    assert len(fitted) == 3 + 2  # one drop, imputation and scaling for the four strategies; two resamplings
