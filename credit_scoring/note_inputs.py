@@ -353,7 +353,8 @@ def tune_values(tune: dict, base: dict, search: dict) -> dict:
                   f"{'restent' if len(edges) > 1 else 'reste'} au bord de l’intervalle large, à élargir de ce côté "
                   f"au prochain passage"),
         "facteur_affine": french_number(search["refine_factor"], 0),
-        "taux_recherche": hyperparameter(search["search_learning_rate"]),
+        "taux_large": hyperparameter(search["coarse_learning_rate"]),
+        "taux_affine": hyperparameter(search["refined_learning_rate"]),
         "taux_final": hyperparameter(search["final_learning_rate"]),
         "largeur_affinee": share(search["refine_width"], 0),
     }
@@ -782,8 +783,9 @@ def search_table(tune: dict, search: dict) -> pd.DataFrame:
             })
         rows.append({  # not searched: every trial at one rate, the retained model refitted at a smaller one
             "Algorithme": MODEL_NAMES[algorithm], "Hyperparamètre": HYPERPARAMETERS["learning_rate"],
-            "Échelle": "fixé", "Intervalle large": hyperparameter(search["search_learning_rate"]),
-            "Meilleur (large)": "—", "Intervalle affiné": "—",
+            "Échelle": "fixé", "Intervalle large": hyperparameter(search["coarse_learning_rate"]),
+            "Meilleur (large)": "—",
+            "Intervalle affiné": hyperparameter(search["refined_learning_rate"]) if algorithm == chosen else "—",
             "Retenu": hyperparameter(tune["params"]["learning_rate"]) if algorithm == chosen else "—",
         })
     return pd.DataFrame(rows)

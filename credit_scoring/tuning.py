@@ -10,10 +10,12 @@ after any fold whose running cost is hopeless. Studies live in ``tune.storage`` 
 PostgreSQL URL other machines join the refined search as workers (`run_worker`). Every trial is a nested
 MLflow run.
 
-What keeps it fast (issue 28): every trial runs at one larger learning rate (``tune.search_learning_rate``), where
-a fit needs a fraction of the rounds, and the chosen configuration is fitted again at
-``tune.final_learning_rate`` on the same folds (`final_out_of_fold`), which gives the served model's rounds and
-the out-of-fold predictions its threshold is chosen on; each fold's rows are binned by LightGBM once and reused by
+What keeps it fast (issue 28): the trials run at fixed learning rates larger than the served model's
+(``tune.coarse_learning_rate`` for the coarse search, which only ranks algorithms and regions, and
+``tune.refined_learning_rate``, closer to the final one, for the refined search), where a fit needs a fraction of
+the rounds; the chosen configuration is fitted again at ``tune.final_learning_rate`` on the same folds
+(`final_out_of_fold`), which gives the served model's rounds and the out-of-fold predictions its threshold is
+chosen on; each fold's rows are binned by LightGBM once and reused by
 every trial (`CrossValidation`); the algorithms after the first get fewer coarse trials
 (``tune.challenger_coarse_trials``). Each finished trial and fold prints a progress line.
 """
@@ -172,9 +174,10 @@ def choose_algorithm(coarse_best: dict[str, optuna.trial.FrozenTrial], algorithm
             "gap": gap, "gap_se": se, "within_noise": bool(within_noise)}
 
 
-def search_params(trial: optuna.Trial, space: dict, cfg: dict) -> dict:
-    """A trial's hyper-parameters: those drawn from ``space``, at the search's fixed learning rate."""
-    return {**suggest(trial, space), "learning_rate": cfg["search_learning_rate"]}
+def search_params(trial: optuna.Trial, space: dict, cfg: dict, phase: str) -> dict:
+    """A trial's hyper-parameters: those drawn from ``space``, at the fixed learning rate of its ``phase``
+    (``tune.coarse_learning_rate`` or ``tune.refined_learning_rate``)."""
+    return {**suggest(trial, space), "learning_rate": cfg[f"{phase}_learning_rate"]}
 
 
 def scored(y: np.ndarray, oof: OutOfFold, folds, cost: dict) -> dict:
@@ -189,7 +192,7 @@ def objective_for(algorithm: str, space: dict, cv: CrossValidation, phase: str, 
     search = cv.search
 
     def objective(trial: optuna.Trial) -> float:
-        params = search_params(trial, space, search.tune)
+        params = search_params(trial, space, search.tune, phase)
         with mlflow.start_run(run_name=f"{phase}-{algorithm}-{trial.number}", nested=True):
             mlflow.set_tags({"stage": "tune", "phase": phase, "algorithm": algorithm, "trial": trial.number})
             mlflow.log_params(params)
@@ -326,7 +329,7 @@ def run_search(data, folds, search: Search, progress: Progress | None = None
         "algorithm": chosen,
         "params": best.params,
         "search_best": {"cv_cost_per_client": best.value, "cv_auc": best.user_attrs["cv_auc"],
-                        "rounds": best.user_attrs["rounds"], "learning_rate": search.tune["search_learning_rate"]},
+                        "rounds": best.user_attrs["rounds"], "learning_rate": search.tune["refined_learning_rate"]},
         "coarse_best": {a: {"cv_cost_per_client": t.value, "cv_auc": t.user_attrs["cv_auc"],
                             "cv_cost_fold_sd": float(np.std(t.user_attrs["fold_costs"], ddof=1)), "params": t.params,
                             "features": t.user_attrs["features"]}

@@ -46,6 +46,7 @@ def fake_inputs() -> dict:
         "method": {"folds": 4, "baselines": {"dummy_prior/none": {"cv_auc": 0.5, "cv_cost_per_client": 0.8}},
                    "best_baseline": {"model": "logistic_regression", "strategy": "none", "cost": 0.51, "auc": 0.76},
                    "algorithms": ["lightgbm"], "coarse_best": {}, "coarse_trials": 8, "coarse_sample": 0.4,
+                   "challenger_coarse_trials": 4, "coarse_learning_rate": 0.1, "refined_learning_rate": 0.05,
                    "refined_trials": 6, "pruned_trials": 2, "tpe_startup_trials": 3, "cv_cost": 0.49,
                    "cv_auc": 0.77, "f1_threshold": 0.18, "oof_cost_at_0_5": 0.79, "oof_cost_at_f1_threshold": 0.56,
                    "oof_cost_at_threshold": 0.49},

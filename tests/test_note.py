@@ -144,12 +144,17 @@ def test_the_search_table_comes_from_params_and_the_refined_space():
     reports = N.read_reports(REPO)
     search = load_params(REPO / "params.yaml")["tune"]
     table = N.search_table(reports.metrics["tune"], search)
-    assert len(table) == sum(len(space) for space in search["spaces"].values())
+    assert len(table) == sum(len(space) + 1 for space in search["spaces"].values())  # + the fixed learning rate
     chosen = reports.metrics["tune"]["algorithm"]
     rows = table[table["Algorithme"] == N.MODEL_NAMES[chosen]]
     _, low, high = next(iter(search["spaces"][chosen].values()))
     assert rows["Intervalle large"].iloc[0] == f"{N.hyperparameter(low)} à {N.hyperparameter(high)}"
     assert (table.loc[table["Algorithme"] != N.MODEL_NAMES[chosen], "Retenu"] == "—").all()
+    rate = rows[rows["Hyperparamètre"] == N.HYPERPARAMETERS["learning_rate"]].iloc[0]
+    assert rate["Échelle"] == "fixé"
+    assert rate["Intervalle large"] == N.hyperparameter(search["coarse_learning_rate"])
+    assert rate["Intervalle affiné"] == N.hyperparameter(search["refined_learning_rate"])
+    assert rate["Retenu"] == N.hyperparameter(search["final_learning_rate"])
 
 
 def copy_of_the_repository(tmp_path: Path) -> Path:

@@ -44,7 +44,7 @@ def test_two_workers_share_one_study_on_postgresql(tmp_path, postgres_url):
     cfg = params["tune"]
     study = fresh_study(postgres_url, f"{cfg['study_name']}-refined", params["seed"], cfg)
     study.set_user_attr("algorithm", "lightgbm")
-    study.set_user_attr("space", {"learning_rate": ["log", 0.05, 0.3], "num_leaves": ["int", 4, 16]})
+    study.set_user_attr("space", {"num_leaves": ["int", 4, 16], "min_child_samples": ["int", 10, 40]})
     env = {**os.environ, "PYTHONPATH": str(REPO), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
     # The tracking store exists before workers join (as the orchestrating run creates it); two processes
     # creating a fresh SQLite store at the same instant would race on its schema migration.
