@@ -68,8 +68,12 @@ def set_volume(project: Path, clients: int, test_clients: int) -> None:
 
 def tree_rss(process: psutil.Process) -> int:
     """Resident memory of a process and all its descendants, in bytes."""
+    try:
+        tree = [process, *process.children(recursive=True)]
+    except psutil.Error:  # the process has just ended
+        return 0
     total = 0
-    for p in [process, *process.children(recursive=True)]:
+    for p in tree:
         try:
             total += p.memory_info().rss
         except psutil.Error:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -694,19 +695,22 @@ def summary_table(r: Reports, coarse_sample: float) -> pd.DataFrame:
     baseline_sd = r.metrics["threshold"]["intervals"]["fold_spread"]["baseline"]["cv_cost_per_client"]["sd"]
     rows = [(MODEL_NAMES[row["model"]], 1.0, row["auc"], row["cost_per_client"], sd,
              row["threshold"], row["fit_seconds"]) for row, sd in ((naive, None), (best_lr, baseline_sd))]
-    trials = [("coarse", a, f"{MODEL_NAMES[a]}, recherche large", min(coarse_sample, 1.0),
-               tune["coarse_best"][a]["cv_cost_fold_sd"])
+    trials = [("coarse", a, f"{MODEL_NAMES[a]}, recherche large", min(coarse_sample, 1.0))
               for a in dict.fromkeys(r.trials.loc[r.trials["phase"] == "coarse", "algorithm"])]
-    trials.append(("refined", tune["algorithm"], f"{MODEL_NAMES[tune['algorithm']]}, recherche affinée (retenu)", 1.0,
-                   tune["cv_cost_fold_sd"]))
-    for phase, algorithm, name, rows_share, sd in trials:
+    trials.append(("refined", tune["algorithm"], f"{MODEL_NAMES[tune['algorithm']]}, recherche affinée", 1.0))
+    for phase, algorithm, name, rows_share in trials:
         t = best_trial(r.trials, phase, algorithm)
+        sd = float(np.std(json.loads(t["user_attrs_fold_costs"]), ddof=1))
         rows.append((name, rows_share, t["user_attrs_cv_auc"], t["value"], sd,
                      t["user_attrs_threshold"], t["user_attrs_fit_seconds"]))
+    # the served configuration, fitted again on the same folds at the final learning rate (no search trial)
+    rows.append((f"{MODEL_NAMES[tune['algorithm']]}, modèle final (retenu)", 1.0, tune["cv_auc"],
+                 tune["cv_cost_per_client"], tune["cv_cost_fold_sd"], r.metrics["threshold"]["threshold"], None))
     raw = pd.DataFrame(rows, columns=["model", "rows", "auc", "cost", "sd", "threshold", "fit_seconds"])
     return formatted(raw, {"Modèle": ("model", str), "Clients": ("rows", lambda x: share(x, 0)), "AUC": ("auc", score),
                            "Coût / client": ("cost", score), "Écart type par pli": ("sd", optional(score)),
-                           "Seuil": ("threshold", score), "Apprentissage (s)": ("fit_seconds", seconds)})
+                           "Seuil": ("threshold", score),
+                           "Apprentissage (s)": ("fit_seconds", optional(seconds))})
 
 
 def holdout_table(r: Reports) -> pd.DataFrame:
