@@ -22,11 +22,31 @@ def missing(reason: str, required_by: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def generated_dir(tmp_path_factory) -> Path:
+    """Kaggle-format CSVs made by the synthetic generator (1,000 + 200 clients): the twin of the real sample for
+    the guards that must run on every clone, with or without ``../shared`` (never to be corrupted in place)."""
+    from credit_scoring.synthetic import generate
+
+    out = tmp_path_factory.mktemp("generated")
+    generate(1_000, 200, seed=11, out_dir=out / "csv", truth_file=out / "truth.csv", log=lambda *_: None)
+    return out / "csv"
+
+
+@pytest.fixture(params=["generated", "real"])
+def raw_source(request) -> Path:
+    """The folder of raw CSVs a guard is checked on: generated rows everywhere, and the real sample where it is
+    (skipped with its reason elsewhere, required in CI like PostgreSQL and the browser)."""
+    if request.param == "generated":
+        return request.getfixturevalue("generated_dir")
+    return request.getfixturevalue("sample_dir")
+
+
 @pytest.fixture
 def sample_dir() -> Path:
     """The folder of real sample CSVs; tests that need it are skipped, visibly, on machines without it."""
     if not SAMPLE_DIR.is_dir():
-        pytest.skip(f"real Home Credit sample not found at {SAMPLE_DIR}")
+        missing(f"real Home Credit sample not found at {SAMPLE_DIR}", "REQUIRE_SAMPLE")
     return SAMPLE_DIR
 
 

@@ -145,13 +145,18 @@ def test_embedded_keys_refuse_orphans_and_readers_cannot_write(embedded, tmp_pat
         db.frame("INSERT INTO bank.client VALUES (-1, 'test')")
 
 
-def test_check_reports_a_database_brought_without_constraints(data, tmp_path):
-    path = tmp_path / "brought.duckdb"
+def brought_without_constraints(data: dict, path: Path) -> Path:
+    """An embedded database whose tables were copied in as they are, without keys or the client table."""
     with bank.open_embedded(path, read_only=False) as con:
         con.execute("CREATE SCHEMA bank")
         for name in TABLE_NAMES:
             parquet = data["prepared"] / f"{name}.parquet"
             con.execute(f"CREATE TABLE bank.\"{name}\" AS SELECT * FROM read_parquet('{parquet}')")
+    return path
+
+
+def test_check_reports_a_database_brought_without_constraints(data, tmp_path):
+    path = brought_without_constraints(data, tmp_path / "brought.duckdb")
     with Database(str(path)) as db:
         report = bankdb.check(db)
     n = data["metrics"]["orphans"]["bureau_balance.SK_ID_BUREAU"]
@@ -397,3 +402,53 @@ def test_the_api_reads_postgres_as_the_reader_and_refuses_a_role_that_may_write(
                                           loaded.schema)
     assert_same_scores(reader, ScoringService.from_database(*served_dirs(explained_project), embedded.url,
                                                             embedded.schema))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The command line, through its entry points
+# ---------------------------------------------------------------------------------------------------------
+
+
+def project_with_database(root: Path, path: Path) -> Path:
+    database = {**yaml.safe_load((REPO / "params.yaml").read_text())["data"]["database"], "path": str(path)}
+    return params_for(root, database=database)
+
+
+def test_the_commands_load_check_and_refuse_to_migrate_the_embedded_file(data, tmp_path, monkeypatch, capsys):
+    """`python -m credit_scoring.bankdb load|check|migrate` on the file params.yaml names: load says what it
+    loaded, check exits 0 on the database load built, and migrate exits 1 with the reason (DuckDB has no roles)."""
+    import json
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.chdir(project_with_database(tmp_path / "project", tmp_path / "cmd.duckdb"))
+    assert bankdb.main(["load", "--from", str(data["prepared"])]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("loaded ") and "cmd.duckdb" in out
+    rows = json.loads(out[out.index("{"):])
+    assert rows["application_train"] == data["metrics"]["rows"]["application_train"]
+    assert bankdb.main(["check"]) == 0
+    assert json.loads(capsys.readouterr().out)["problems"] == []
+    assert bankdb.main(["migrate"]) == 1
+    assert "the embedded DuckDB file has no roles" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stopped:
+        bankdb.main(["vacuum"])
+    assert stopped.value.code == 2
+
+
+def test_check_exits_1_naming_the_problems_from_the_command_line(data, tmp_path):
+    """The real entry point, as an operator runs it: a database brought without its constraints is reported and
+    the exit status says so."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    path = brought_without_constraints(data, tmp_path / "brought.duckdb")
+    project = project_with_database(tmp_path / "project", path)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "credit_scoring.bankdb", "check"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 1, done.stderr[-2000:]
+    problems = json.loads(done.stdout)["problems"]
+    assert "table client is missing" in problems
+    assert "constraint missing: bureau PRIMARY KEY SK_ID_BUREAU" in problems

@@ -11,7 +11,7 @@ import pytest
 
 from credit_scoring import features as F
 from credit_scoring.schema import HISTORY_TABLES, table
-from tests.conftest import SAMPLE_DIR
+from tests.conftest import SAMPLE_DIR, missing
 from tests.pandas_aggregates import pandas_aggregates
 
 DTYPES = {"VARCHAR": "object", "BIGINT": "int64", "DOUBLE": "float64"}
@@ -28,10 +28,15 @@ def make(name: str, rows: list[dict]) -> pd.DataFrame:
     return typed(name, pd.DataFrame([{**defaults, **row} for row in rows]))
 
 
+def load_table(folder, name: str) -> pd.DataFrame:
+    """One table of a folder of Kaggle-format CSVs, in the prepared layout."""
+    return typed(name, pd.read_csv(folder / table(name).file, low_memory=False))
+
+
 def load_sample(name: str) -> pd.DataFrame:
     if not SAMPLE_DIR.is_dir():
-        pytest.skip(f"real Home Credit sample not found at {SAMPLE_DIR}")
-    return typed(name, pd.read_csv(SAMPLE_DIR / table(name).file))
+        missing(f"real Home Credit sample not found at {SAMPLE_DIR}", "REQUIRE_SAMPLE")
+    return load_table(SAMPLE_DIR, name)
 
 
 def linked_sample() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:

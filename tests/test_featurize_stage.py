@@ -1,4 +1,4 @@
-"""The featurize stage end to end on the real sample, and its leakage audit."""
+"""The featurize stage end to end on generated rows and on the real sample, and its leakage audit."""
 
 from __future__ import annotations
 
@@ -17,21 +17,22 @@ from credit_scoring import features as F
 from credit_scoring import featurization
 from credit_scoring.schema import TABLE_NAMES
 from stages import featurize
-from tests.test_features import load_sample
+from tests.test_features import load_table
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = yaml.safe_load((REPO / "params.yaml").read_text())["featurize"]
 
 
 @pytest.fixture
-def stage_dir(tmp_path, monkeypatch):
-    """A work tree holding params.yaml and data/prepared written from the real sample (8 tables, partly
-    linked), with every fifth client in the holdout; the stage runs from there as `dvc repro` runs it."""
+def stage_dir(raw_source, tmp_path, monkeypatch):
+    """A work tree holding params.yaml and data/prepared written from generated rows and from the real sample
+    (`raw_source`: 8 tables, the sample's partly linked), with every fifth client in the holdout; the stage runs
+    from there as `dvc repro` runs it."""
     prepared = tmp_path / "data/prepared"
     prepared.mkdir(parents=True)
     for name in TABLE_NAMES:
-        load_sample(name).to_parquet(prepared / f"{name}.parquet", index=False)
-    split = load_sample("application_train")[["SK_ID_CURR", "TARGET"]]
+        load_table(raw_source, name).to_parquet(prepared / f"{name}.parquet", index=False)
+    split = load_table(raw_source, "application_train")[["SK_ID_CURR", "TARGET"]]
     split["holdout"] = np.arange(len(split)) % 5 == 0
     split.to_parquet(prepared / "split.parquet", index=False)
     shutil.copy(REPO / "params.yaml", tmp_path / "params.yaml")
@@ -39,18 +40,18 @@ def stage_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_stage_runs_end_to_end_on_the_real_sample(stage_dir):
+def test_stage_runs_end_to_end(stage_dir, raw_source):
     featurize.main()
     train = pd.read_parquet(stage_dir / "data/features/train.parquet")
     test = pd.read_parquet(stage_dir / "data/features/test.parquet")
     assert list(train.columns) == ["SK_ID_CURR", "TARGET", *F.feature_columns()]
     assert list(test.columns) == ["SK_ID_CURR", *F.feature_columns()]
-    assert train["SK_ID_CURR"].tolist() == load_sample("application_train")["SK_ID_CURR"].tolist()
-    assert len(test) == len(load_sample("application_test"))
+    assert train["SK_ID_CURR"].tolist() == load_table(raw_source, "application_train")["SK_ID_CURR"].tolist()
+    assert len(test) == len(load_table(raw_source, "application_test"))
     assert train[F.feature_columns()].dtypes.eq("float64").all()
     flags = list(F.HISTORY_FLAGS.values())
     assert train[flags].isin([0.0, 1.0]).all().all() and test[flags].isin([0.0, 1.0]).all().all()
-    assert test["HAS_BUREAU"].sum() > 0  # the sample's few linked clients got their history
+    assert test["HAS_BUREAU"].sum() > 0  # linked clients (the sample's few) got their history
 
     audit = pd.read_csv(stage_dir / "reports/tables/leakage_audit.csv")
     assert sorted(audit["feature"]) == sorted(F.feature_columns())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import io
 import re
-import time
 from dataclasses import replace
 
 import pytest
@@ -59,9 +58,7 @@ def test_euros_rounds_to_the_euro_with_narrow_no_break_spaces():
 
 
 def test_a_refusal_letter_says_the_decision_reasons_changes_and_rights():
-    started = time.perf_counter()
-    pages, text = read(L.render_letter(REFUSAL))
-    elapsed = time.perf_counter() - started
+    pages, text = read(L.render_letter(REFUSAL))  # its time: benchmarks/small_timings.py
     assert pages == 1
     assert ("nous ne pouvons pas accepter votre demande d'un crédit de 250 000 € remboursable en 24 mensualités "
             "de 11 800 €.") in text
@@ -78,7 +75,6 @@ def test_a_refusal_letter_says_the_decision_reasons_changes_and_rights():
     assert "100002" in text
     for jargon in ("probabilité", "seuil", "SHAP", "modèle"):
         assert jargon not in text
-    assert elapsed < 1.0
 
 
 def test_a_grant_letter_has_the_margin_and_no_change_section():

@@ -133,9 +133,19 @@ def test_the_card_from_the_committed_reports_quotes_their_intervals():
     assert "on 2030-01-02" in card
 
 
-def test_the_git_commit_is_none_outside_a_checkout(tmp_path):
+def test_the_git_commit_is_none_outside_a_checkout_and_the_checked_out_one_inside(tmp_path):
+    import subprocess
+
     assert M.git_commit(tmp_path) is None
-    assert len(M.git_commit(REPO) or "x" * 40) == 40
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "first"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "second"], cwd=tmp_path, check=True)
+    log = subprocess.run(["git", "log", "--format=%H"], cwd=tmp_path, check=True, capture_output=True, text=True)
+    second, first = log.stdout.split()
+    assert M.git_commit(tmp_path) == second
+    subprocess.run(["git", "checkout", "-q", first], cwd=tmp_path, check=True)
+    assert M.git_commit(tmp_path) == first
 
 
 def _register_champion(uri: str) -> str:

@@ -315,3 +315,41 @@ def test_the_monitor_is_quiet_on_an_override_rate_inside_the_band(work_dir, caps
     store_reviews("2026-03", 40, 4)
     assert monitor.main([]) == 0
     assert alert_lines(capsys) == [] and summary(work_dir)["reviews"]["periods"]["2026-03"]["outside_band"] is False
+
+
+def test_since_judges_the_events_created_since_that_time(work_dir, capsys):
+    """`--since` with a zone: the events created from that time on, however many, instead of the latest window."""
+    from datetime import UTC, datetime
+
+    monitor.main(["simulate", "--n", "400", "--drift", "shift", "--seed", "4"])
+    since = datetime.now(UTC)
+    monitor.main(["simulate", "--n", "300", "--drift", "none", "--seed", "5"])
+    monitor.main(["--since", since.isoformat()])
+    window = summary(work_dir)["window"]
+    assert window["events"] == 300 and window["since"] == since.isoformat()
+    assert not any(line.startswith("ALERT drift") for line in alert_lines(capsys))  # the shifted ones are before
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--since", "2025-01-31T00:00:00"], "--since needs a time zone, e.g. 2025-01-31T00:00:00+00:00"),
+    (["simulate", "--n", "0"], "--n must be at least 1"),
+    (["--since", "last tuesday"], "invalid fromisoformat value"),
+])
+def test_the_command_line_refuses_what_it_cannot_judge_with_a_clear_message(work_dir, capsys, argv, message):
+    with pytest.raises(SystemExit) as stopped:
+        monitor.main(argv)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_reference_scores_are_read_from_the_file_named(work_dir, capsys):
+    """`--reference-scores` moves where the monitor (and the simulator) read the champion's holdout scores."""
+    moved = work_dir / "elsewhere.parquet"
+    (work_dir / "models/champion/reference_scores.parquet").rename(moved)
+    assert monitor.main(["simulate", "--reference-scores", str(moved), "--n", "300", "--seed", "6"]) == 0
+    assert "not found" not in capsys.readouterr().out  # the simulator drew its probabilities from the file
+    monitor.main(["--reference-scores", str(moved)])
+    scores = summary(work_dir)["drift"]["scores"]
+    assert "skipped" not in scores, scores
+    monitor.main([])  # the default place is empty now
+    assert "not found" in summary(work_dir)["drift"]["scores"]["skipped"]

@@ -45,6 +45,12 @@ def run_stages(project: Path, params: dict, monkeypatch) -> None:
     threshold.main()
 
 
+def chance_auc_bound(positives: int, negatives: int, z: float = 1.2816) -> float:
+    """The AUC a score with no signal exceeds with probability 10 % (``z``, one-sided) on these classes (the
+    Mann-Whitney statistic's standard deviation under the null hypothesis, normal approximation)."""
+    return 0.5 + z * math.sqrt((positives + negatives + 1) / (12 * positives * negatives))
+
+
 def read_metrics(project: Path, stage: str) -> dict:
     return json.loads((project / "reports" / "metrics" / f"{stage}.json").read_text())
 
@@ -133,7 +139,9 @@ def test_champion_bundle_and_registry_give_the_same_probabilities(synthetic_proj
 
 def test_real_kaggle_sample_runs_end_to_end(tmp_path, monkeypatch):
     if not SAMPLE.is_dir():
-        pytest.skip(f"the real Kaggle sample is not at {SAMPLE}")
+        from tests.conftest import missing
+
+        missing(f"the real Kaggle sample is not at {SAMPLE}", "REQUIRE_SAMPLE")
     kaggle = tmp_path / "kaggle"
     shutil.copytree(SAMPLE, kaggle)
     (tmp_path / "project").mkdir()
@@ -142,5 +150,11 @@ def test_real_kaggle_sample_runs_end_to_end(tmp_path, monkeypatch):
     for key in CONTRACT:
         assert math.isfinite(metrics[key]), key
     assert "oracle_holdout_auc" not in metrics  # no hidden truth in real data
-    assert 0.4 <= metrics["holdout_auc"] <= 1.0 and 0 <= metrics["threshold"] <= 1
+    split = pd.read_parquet(tmp_path / "project" / "data/prepared/split.parquet")
+    defaults = int(split.loc[split["holdout"], "TARGET"].sum())
+    repaid = int(split["holdout"].sum()) - defaults
+    # 200 holdout clients, 16 defaults: the tiny model's 0.617 is above what chance gives 9 times in 10 (0.597);
+    # the 5 % bound (0.624) asks more than 800 training rows can give
+    assert metrics["holdout_auc"] > chance_auc_bound(defaults, repaid), metrics["holdout_auc"]
+    assert 0 < metrics["threshold"] < 1
     assert metrics["warnings"] == [] or "leakage" in metrics["warnings"][0]
