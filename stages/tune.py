@@ -17,9 +17,9 @@ from credit_scoring.io import write_json
 from credit_scoring.modeling import load_training, stratified_folds
 from credit_scoring.params import load_params
 from credit_scoring.paths import TUNED, metrics, table
+from credit_scoring.progress import Progress
 from credit_scoring.reports import write_table
 from credit_scoring.tracking import start_tracking
-from credit_scoring.progress import Progress
 from credit_scoring.tuning import (
     Search,
     against_baseline,
