@@ -25,9 +25,10 @@ def duration(seconds: float) -> str:
 class Progress:
     """Counts ``total`` units of work named ``label``; `step` prints one line per finished unit.
 
-    The estimate of what is left is the mean time of a finished unit times the units left: units that end early
-    (a pruned trial) make it pessimistic, never silent. ``total`` may grow (`extend`) when the work turns out
-    longer than planned. ``clock`` and ``stream`` are there for tests."""
+    The estimate of what is left is the mean time of a finished unit times the units left: a rough guide, low when
+    the units left are the longer ones (the tune stage's refined trials and final folds after its fast coarse ones,
+    or after pruned trials). ``total`` may grow (`extend`) when the work turns out longer than planned. ``clock``
+    and ``stream`` are there for tests."""
 
     def __init__(self, label: str, total: int, stream: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
