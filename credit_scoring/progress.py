@@ -27,17 +27,13 @@ class Progress:
 
     The estimate of what is left is the mean time of a finished unit times the units left: a rough guide, low when
     the units left are the longer ones (the tune stage's refined trials and final folds after its fast coarse ones,
-    or after pruned trials). ``total`` may grow (`extend`) when the work turns out longer than planned. ``clock``
-    and ``stream`` are there for tests."""
+    or after pruned trials). ``clock`` and ``stream`` are there for tests."""
 
     def __init__(self, label: str, total: int, stream: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.label, self.total, self.done = label, total, 0
         self.stream, self.clock = stream, clock
         self.started = clock()
-
-    def extend(self, more: int) -> None:
-        self.total += more
 
     def step(self, what: str) -> str:
         """One unit finished; ``what`` says which and how it went. Returns the printed line."""

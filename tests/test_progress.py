@@ -30,13 +30,12 @@ def test_each_step_says_how_far_and_what_is_left_from_the_mean_step():
     progress.note("fold 1/4")  # said, not counted: the estimate stays on finished steps
     now[0] = 160.0
     progress.step("trial 1 pruned")
-    progress.extend(1)
     now[0] = 250.0
     progress.step("trial 2 done")
     lines = out.getvalue().splitlines()
     assert lines[1] == "  [tune 1/4]   fold 1/4 (40 s elapsed, about 2 min 00 s left)"
     assert lines[2] == "  [tune 2/4] trial 1 pruned (1 min 00 s elapsed, about 1 min 00 s left)"
-    assert lines[3] == "  [tune 3/5] trial 2 done (2 min 30 s elapsed, about 1 min 40 s left)"
+    assert lines[3] == "  [tune 3/4] trial 2 done (2 min 30 s elapsed, about 50 s left)"
 
 
 def test_the_last_step_gives_no_estimate():
