@@ -40,9 +40,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.schemas import Application
-from app.service import ScoringService
-from credit_scoring.events import create_store, read_events
+from app.api.bodies import Application
+from app.api.service import ScoringService
+from credit_scoring.production.events import create_store, read_events
 
 API_KEY = "benchmark-key"
 DRAIN = 3  # seconds after each load window for the requests in flight to finish

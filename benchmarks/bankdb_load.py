@@ -1,4 +1,4 @@
-"""Benchmark: load the full Kaggle volume from the generator into PostgreSQL with `credit_scoring.bankdb`.
+"""Benchmark: load the full Kaggle volume from the generator into PostgreSQL with `credit_scoring.dataset.bank`.
 
     python benchmarks/bankdb_load.py [--raw DIR] [--admin-url URL] [--keep]
 
@@ -28,9 +28,10 @@ if str(ROOT) not in sys.path:
 import psycopg
 import sqlalchemy as sa
 
-from credit_scoring import bankdb
-from credit_scoring.database import libpq_url
-from credit_scoring.synthetic import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS, generate
+from credit_scoring.dataset.bank.database import libpq_url
+from credit_scoring.dataset.bank.load import Target, load_postgres
+from credit_scoring.dataset.synthetic.generate import generate
+from credit_scoring.dataset.synthetic.marginals import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS
 
 TARGET_SECONDS = 600.0
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     tag = uuid.uuid4().hex[:8]
     database = f"bankdb_bench_{tag}"
     admin = libpq_url(args.admin_url)
-    target = bankdb.Target(
+    target = Target(
         sa.make_url(admin).set(database=database).render_as_string(hide_password=False),
         loader_role=f"bench_loader_{tag}", reader_role=f"bench_reader_{tag}",
     )
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             con.execute(f'CREATE DATABASE "{database}"')
         seconds: dict[str, float] = {}
         started = time.perf_counter()
-        rows = bankdb.load_postgres(target, raw, log=lambda *a: None, seconds=seconds)
+        rows = load_postgres(target, raw, log=lambda *a: None, seconds=seconds)
         wall = time.perf_counter() - started
         with psycopg.connect(libpq_url(target.url)) as con:
             size = con.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]

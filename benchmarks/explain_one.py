@@ -23,8 +23,8 @@ if str(ROOT) not in sys.path:
 import numpy as np
 import pyarrow.parquet as pq
 
-from credit_scoring.bundle import load_bundle
-from credit_scoring.explain import load_explain_config, local_explanation
+from credit_scoring.explain.local import load_explain_config, local_explanation
+from credit_scoring.modeling.bundle import load_bundle
 
 TARGET_MEDIAN_MS = 20.0
 

@@ -66,7 +66,7 @@ def raw_csvs(work: Path, clients: int, test_clients: int, seed: int) -> Path:
         shutil.rmtree(raw, ignore_errors=True)
         print(f"  generating {clients:,} + {test_clients:,} clients into {raw} (not timed)", flush=True)
         subprocess.run(
-            [sys.executable, "-m", "credit_scoring.synthetic", "--n-clients", str(clients), "--n-test-clients",
+            [sys.executable, "-m", "credit_scoring.dataset.synthetic", "--n-clients", str(clients), "--n-test-clients",
              str(test_clients), "--seed", str(seed), "--out", str(raw), "--truth", str(work / "truth.csv")],
             cwd=ROOT, check=True, capture_output=True,
         )

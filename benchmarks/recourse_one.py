@@ -24,9 +24,9 @@ if str(ROOT) not in sys.path:
 
 import numpy as np
 
-from app.service import ScoringService
-from app.service.population import DECISION
-from credit_scoring.bundle import DECISION_REFUSED
+from app.api.service import ScoringService
+from app.api.service.population import DECISION
+from credit_scoring.modeling.bundle import DECISION_REFUSED
 
 TARGET_MEDIAN_MS = 100.0
 

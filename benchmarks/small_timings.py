@@ -27,8 +27,8 @@ TARGETS = {"letter": 1.0, "bootstrap": 30.0}  # seconds, median
 
 
 def letter() -> Callable[[], object]:
-    from credit_scoring import letter as L
-    from credit_scoring.bundle import DECISION_REFUSED
+    from credit_scoring.modeling.bundle import DECISION_REFUSED
+    from credit_scoring.production import letter as L
 
     content = L.LetterContent(
         reference="PAD-100002-3f2a9c1b", issued=datetime.date(2026, 11, 30), client_id=100002,
@@ -43,7 +43,7 @@ def letter() -> Callable[[], object]:
 
 def bootstrap() -> Callable[[], object]:
     """1,000 paired resamples of 16,000 clients for two models (the default holdout, `threshold.bootstrap`)."""
-    from credit_scoring.uncertainty import compare_models
+    from credit_scoring.modeling.uncertainty import compare_models
 
     rng = np.random.default_rng(5)
     p = rng.beta(1.2, 12, 16_000)  # scores with a default rate near 8 %, as in the tests

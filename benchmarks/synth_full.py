@@ -16,8 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from credit_scoring.schema import table
-from credit_scoring.synthetic import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS, generate
+from credit_scoring.dataset.schema import table
+from credit_scoring.dataset.synthetic.generate import generate
+from credit_scoring.dataset.synthetic.marginals import FULL_TEST_CLIENTS, FULL_TRAIN_CLIENTS
 
 
 def main() -> None:

@@ -35,9 +35,9 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from credit_scoring import fidelity
-from credit_scoring.schema import SENTINEL_DAYS, table, tables
-from credit_scoring.synthetic import generate
+from credit_scoring.dataset.schema import SENTINEL_DAYS, table, tables
+from credit_scoring.dataset.synthetic import fidelity
+from credit_scoring.dataset.synthetic.generate import generate
 
 SEED = 0
 LGB_TWO_SAMPLE = {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 20,

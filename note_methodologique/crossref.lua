@@ -1,4 +1,4 @@
--- Rendering without Quarto (credit_scoring/note_render.py): pandoc reads note.qmd as plain markdown, so three
+-- Rendering without Quarto (credit_scoring/note/render.py): pandoc reads note.qmd as plain markdown, so three
 -- things Quarto does must be done here. `@fig-…` and `@tbl-…` are cross-references, not citations: they become
 -- Typst references. A `::: {#fig-… layout-ncol=N}` block (Quarto's figure of several images) becomes one Typst
 -- figure holding the images on a grid of N columns, with the block's last paragraph as its caption. A

@@ -1,5 +1,5 @@
-"""baseline stage: the simplest models (`credit_scoring.baselines`), under the same cross-validation as the tuned
-ones, each crossed with the usual answers to class imbalance; one MLflow run each, with its cost figure.
+"""baseline stage: the simplest models (`credit_scoring.modeling.baselines`), under the same cross-validation as the
+tuned ones, each crossed with the usual answers to class imbalance; one MLflow run each, with its cost figure.
 
 Their out-of-fold probabilities go to ``models/baseline/`` (DVC's cache, not git): a fresh clone has none, so
 `dvc repro` runs the stage again and the MLflow experiment holds the baselines beside the tuning trials.
@@ -11,13 +11,13 @@ import time
 
 import mlflow
 
-from credit_scoring.baselines import log_to_mlflow, run_baselines, summary
-from credit_scoring.io import write_json
-from credit_scoring.modeling import load_training, stratified_folds
-from credit_scoring.params import load_params
-from credit_scoring.paths import BASELINE_OOF, metrics, table
-from credit_scoring.reports import write_table
-from credit_scoring.tracking import start_tracking
+from credit_scoring.common.io import write_json
+from credit_scoring.common.params import load_params
+from credit_scoring.common.paths import BASELINE_OOF, metrics, table
+from credit_scoring.common.report_tables import write_table
+from credit_scoring.common.tracking import start_tracking
+from credit_scoring.modeling.baselines import log_to_mlflow, run_baselines, summary
+from credit_scoring.modeling.training import load_training, stratified_folds
 
 
 def main() -> None:

@@ -2,8 +2,9 @@
 
 A model is only as good as the resemblance between the clients it learnt from and the clients it scores. This
 stage compares, test file (current) against training file (reference), with evidently's report and with our PSI
-(``credit_scoring.drift``): every application column of the raw tables; the champion's most influential features
-by mean |SHAP| (``models/explain``, ``drift.watched_features`` of them), engineered history aggregates included,
+(``credit_scoring.governance.drift``): every application column of the raw tables; the champion's most influential
+features by mean |SHAP| (``models/explain``, ``drift.watched_features`` of them), engineered history aggregates
+included,
 on the feature rows of the same clients (``data/features``); and the champion's score itself, the holdout of the
 training clients (which the model never saw) against the test clients. It writes what the methodological note
 quotes: three HTML reports, a per-column table, and a summary whose French conclusion says what drifts, how
@@ -16,13 +17,14 @@ import time
 
 import pandas as pd
 
-from credit_scoring import paths
-from credit_scoring.bundle import load_bundle
-from credit_scoring.drift import DriftInputs, DriftSettings, analyse, watched_features
-from credit_scoring.explain import load_explain_config
-from credit_scoring.features import KEY
-from credit_scoring.io import write_json
-from credit_scoring.params import load_params
+from credit_scoring.common import paths
+from credit_scoring.common.io import write_json
+from credit_scoring.common.params import load_params
+from credit_scoring.explain.local import load_explain_config
+from credit_scoring.features.application import KEY
+from credit_scoring.governance.drift import DriftInputs, analyse
+from credit_scoring.governance.stability import DriftSettings, watched_features
+from credit_scoring.modeling.bundle import load_bundle
 
 REPORTS = {  # evidently's snapshot -> its HTML report
     "all": paths.DRIFT_REPORT / "data_drift.html",

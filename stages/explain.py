@@ -1,18 +1,18 @@
 """explain stage: what the API needs beside the champion to explain a score, in ``models/explain/``.
 
 The French labels of the model's features, the reason-code settings, the base value and the global importance
-of the features (mean |SHAP| on the holdout, `credit_scoring.interpretation`). The champion folder belongs to
+of the features (mean |SHAP| on the holdout, `credit_scoring.explain.overall`). The champion folder belongs to
 the threshold stage; the figures and the EBM comparison to the explain_report stage.
 """
 
 from __future__ import annotations
 
-from credit_scoring.bundle import load_bundle
-from credit_scoring.explain import write_explain_config
-from credit_scoring.interpretation import check_features, explain_config, holdout_shap, model_labels
-from credit_scoring.modeling import load_training
-from credit_scoring.params import load_params
-from credit_scoring.paths import CHAMPION, COLUMNS_DESCRIPTION, EXPLAIN
+from credit_scoring.common.params import load_params
+from credit_scoring.common.paths import CHAMPION, COLUMNS_DESCRIPTION, EXPLAIN
+from credit_scoring.explain.local import write_explain_config
+from credit_scoring.explain.overall import check_features, explain_config, holdout_shap, model_labels
+from credit_scoring.modeling.bundle import load_bundle
+from credit_scoring.modeling.training import load_training
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """explain_report stage: what drives the champion's scores, for the note, and a glass-box model beside it.
 
-- SHAP on the holdout (`credit_scoring.interpretation`): mean |SHAP| per feature (table and bar chart), a
+- SHAP on the holdout (`credit_scoring.explain.overall`): mean |SHAP| per feature (table and bar chart), a
   beeswarm of the top features, dependence plots of the top 4, and the waterfall of one refused and one
   granted client (the median probability of each decision, so neither is an extreme case).
 - An Explainable Boosting Machine (interpret) on the top K features by mean |SHAP|, its threshold chosen on
@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 import time
 
-from credit_scoring import paths
-from credit_scoring.bundle import load_bundle
-from credit_scoring.interpretation import (
+from credit_scoring.common import paths
+from credit_scoring.common.io import write_json
+from credit_scoring.common.params import load_params
+from credit_scoring.common.report_tables import write_table
+from credit_scoring.explain.figures import ebm_shape_figures, shap_figures, waterfall_figures
+from credit_scoring.explain.overall import (
     check_features,
     comparison_table,
     ebm_comparison,
@@ -26,11 +29,8 @@ from credit_scoring.interpretation import (
     model_labels,
     shap_metrics,
 )
-from credit_scoring.interpretation_figures import ebm_shape_figures, shap_figures, waterfall_figures
-from credit_scoring.io import write_json
-from credit_scoring.modeling import load_training
-from credit_scoring.params import load_params
-from credit_scoring.reports import write_table
+from credit_scoring.modeling.bundle import load_bundle
+from credit_scoring.modeling.training import load_training
 
 
 def main() -> None:

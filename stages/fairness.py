@@ -1,6 +1,6 @@
 """fairness stage: does the champion decide alike for women and men, for young and old clients?
 
-The holdout clients, decided at the champion threshold, compared by group (`credit_scoring.fairness`):
+The holdout clients, decided at the champion threshold, compared by group (`credit_scoring.governance.fairness`):
 approval rate, false-refusal rate and recall, and the disparate-impact ratio against the four-fifths rule.
 """
 
@@ -10,9 +10,11 @@ import json
 
 import pandas as pd
 
-from credit_scoring import paths
-from credit_scoring.bundle import BUNDLE_FILE
-from credit_scoring.fairness import (
+from credit_scoring.common import paths
+from credit_scoring.common.io import write_json
+from credit_scoring.common.params import load_params
+from credit_scoring.common.report_tables import write_table
+from credit_scoring.governance.fairness import (
     KEY,
     TARGET,
     audit_groups,
@@ -22,9 +24,7 @@ from credit_scoring.fairness import (
     fairness_metrics,
     fairness_table,
 )
-from credit_scoring.io import write_json
-from credit_scoring.params import load_params
-from credit_scoring.reports import write_table
+from credit_scoring.modeling.bundle import BUNDLE_FILE
 
 
 def main() -> None:

@@ -1,15 +1,15 @@
 """featurize stage: prepared tables -> one feature row per client, for training and for application_test.
 
-The feature files are written only once they pass the leakage audit (`credit_scoring.featurization`).
+The feature files are written only once they pass the leakage audit (`credit_scoring.features.files`).
 """
 
 from __future__ import annotations
 
 import os
 
-from credit_scoring.io import write_json
-from credit_scoring.params import load_params
-from credit_scoring.paths import FEATURES, PREPARED, metrics, table
+from credit_scoring.common.io import write_json
+from credit_scoring.common.params import load_params
+from credit_scoring.common.paths import FEATURES, PREPARED, metrics, table
 
 
 def configure_numpy(settings: dict) -> None:
@@ -24,7 +24,7 @@ def main() -> None:
     params = load_params()
     settings = params["featurize"]
     configure_numpy(settings)
-    from credit_scoring.featurization import featurize  # NumPy is imported here, after configure_numpy
+    from credit_scoring.features.files import featurize  # NumPy is imported here, after configure_numpy
 
     write_json(metrics("featurize"), featurize(PREPARED, FEATURES, table("leakage_audit"), settings, params["seed"]))
 

@@ -1,18 +1,19 @@
 """note stage: the methodological note (French), rendered to PDF from the files the other stages wrote, and the
 model card (EU AI Act Annex IV outline) rendered from the same files and logged to MLflow with the champion.
 
-The values and tables the note quotes come from `credit_scoring.note_inputs`, the rendering (Quarto, or pandoc and
-Typst) from `credit_scoring.note_render`; the card from `credit_scoring.model_card`.
+The values and tables the note quotes come from `credit_scoring.note`, the rendering (Quarto, or pandoc and
+Typst) from `credit_scoring.note.render`; the card from `credit_scoring.governance.model_card`.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from credit_scoring.model_card import MODEL_CARD, log_model_card, model_card_inputs, write_model_card
-from credit_scoring.note_inputs import GENERATED, write_note_inputs
-from credit_scoring.note_render import build
-from credit_scoring.paths import NOTE
+from credit_scoring.common.paths import NOTE
+from credit_scoring.governance.model_card import MODEL_CARD, log_model_card, model_card_inputs, write_model_card
+from credit_scoring.note.inputs import write_note_inputs
+from credit_scoring.note.render import build
+from credit_scoring.note.vocabulary import GENERATED
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,17 +1,17 @@
 """Prepare stage: raw Home Credit CSVs -> validated, typed parquet tables and a stratified holdout split.
 
 Reads params.yaml ``seed``, ``data`` (where the raw tables come from), ``split`` and ``prepare``; the work is
-``credit_scoring.preparation`` over the checks of ``credit_scoring.validation``.
+``credit_scoring.dataset.preparation`` over the checks of ``credit_scoring.dataset.validation``.
 """
 
 from __future__ import annotations
 
 import time
 
-from credit_scoring import paths
-from credit_scoring.io import write_json
-from credit_scoring.params import load_params
-from credit_scoring.preparation import prepare, raw_data
+from credit_scoring.common import paths
+from credit_scoring.common.io import write_json
+from credit_scoring.common.params import load_params
+from credit_scoring.dataset.preparation import prepare, raw_data
 
 
 def main() -> None:

@@ -1,12 +1,13 @@
 """threshold stage: the decision threshold from the business cost, then the holdout scored once
-(`credit_scoring.thresholds`).
+(`credit_scoring.modeling.thresholds`).
 
 The final model is refitted on the whole training part with the tuned number of rounds, then the holdout is
 scored exactly once, beside the same configuration refitted without two of its design choices (sex excluded,
-monotone amounts: `credit_scoring.variants`), and beside the best baseline refitted the same way. Intervals
-(`credit_scoring.uncertainty`): a paired bootstrap of the holdout for both models and their difference, and
-their spread over the shared cross-validation folds. The model is logged to MLflow with its signature and an input example, registered as
-``home-credit-scoring`` with the alias ``champion``, and exported to ``models/champion/`` for the API.
+monotone amounts: `credit_scoring.modeling.variants`), and beside the best baseline refitted the same way. Intervals
+(`credit_scoring.modeling.uncertainty`): a paired bootstrap of the holdout for both models and their difference, and
+their spread over the shared cross-validation folds. The model is logged to MLflow with its signature and an input
+example, registered as ``home-credit-scoring`` with the alias ``champion``, and exported to ``models/champion/`` for
+the API.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import time
 
 import pandas as pd
 
-from credit_scoring import paths
-from credit_scoring.bundle import write_bundle
-from credit_scoring.cost import scores_at
-from credit_scoring.io import write_json
-from credit_scoring.modeling import load_training, stratified_folds
-from credit_scoring.params import load_params
-from credit_scoring.plot_data import write_plot_data
-from credit_scoring.progress import Progress
-from credit_scoring.reports import write_table
-from credit_scoring.threshold_figures import threshold_figures
-from credit_scoring.thresholds import (
+from credit_scoring.common import paths
+from credit_scoring.common.io import write_json
+from credit_scoring.common.params import load_params
+from credit_scoring.common.progress import Progress
+from credit_scoring.common.report_tables import write_table
+from credit_scoring.common.tracking import start_tracking
+from credit_scoring.modeling.bundle import write_bundle
+from credit_scoring.modeling.cost import scores_at
+from credit_scoring.modeling.dvc_plots import write_plot_data
+from credit_scoring.modeling.figures import threshold_figures
+from credit_scoring.modeling.thresholds import (
     COST,
     champion_info,
     check_oof_rows,
@@ -38,10 +39,10 @@ from credit_scoring.thresholds import (
     refit,
     threshold_table,
 )
-from credit_scoring.tracking import start_tracking
-from credit_scoring.tuning import read_tuned
-from credit_scoring.uncertainty import Scored, cost_ratio_sensitivity, threshold_intervals
-from credit_scoring.variants import best_baseline, variants_metrics, variants_table
+from credit_scoring.modeling.training import load_training, stratified_folds
+from credit_scoring.modeling.tuning import read_tuned
+from credit_scoring.modeling.uncertainty import Scored, cost_ratio_sensitivity, threshold_intervals
+from credit_scoring.modeling.variants import best_baseline, variants_metrics, variants_table
 
 
 def main() -> None:
@@ -86,8 +87,8 @@ def main() -> None:
                                 sensitivity)
     curves = write_plot_data(oof, cost, data.y_holdout, proba)
     start_tracking()
-    version, run_id = log_champion(model, best, cost, metrics, [*figures, table_file, variants_file, sensitivity_file, *curves],
-                                   data.X_holdout)
+    logged = [*figures, table_file, variants_file, sensitivity_file, *curves]
+    version, run_id = log_champion(model, best, cost, metrics, logged, data.X_holdout)
     progress.step(f"figures written, champion registered as version {version}")
     reference_scores = pd.DataFrame({"SK_ID_CURR": data.ids_holdout, "probability": proba})
     write_bundle(paths.CHAMPION, model, champion_info(version, run_id, best, data.feature_names, metrics, params),

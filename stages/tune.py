@@ -1,5 +1,5 @@
 """tune stage: Optuna over LightGBM and a second non-linear model, judged on the business cost
-(`credit_scoring.tuning`); or, with ``--worker``, join the refined search another machine started.
+(`credit_scoring.modeling.tuning`); or, with ``--worker``, join the refined search another machine started.
 
 Outputs: ``models/tuned/`` (the chosen algorithm, parameters and rounds, and its out-of-fold predictions for the
 threshold stage), ``reports/tables/tune_trials.csv`` and ``reports/metrics/tune.json``.
@@ -13,14 +13,14 @@ import time
 import mlflow
 import optuna
 
-from credit_scoring.io import write_json
-from credit_scoring.modeling import load_training, stratified_folds
-from credit_scoring.params import load_params
-from credit_scoring.paths import TUNED, metrics, table
-from credit_scoring.progress import Progress
-from credit_scoring.reports import write_table
-from credit_scoring.tracking import start_tracking
-from credit_scoring.tuning import (
+from credit_scoring.common.io import write_json
+from credit_scoring.common.params import load_params
+from credit_scoring.common.paths import TUNED, metrics, table
+from credit_scoring.common.progress import Progress
+from credit_scoring.common.report_tables import write_table
+from credit_scoring.common.tracking import start_tracking
+from credit_scoring.modeling.training import load_training, stratified_folds
+from credit_scoring.modeling.tuning import (
     Search,
     against_baseline,
     final_out_of_fold,

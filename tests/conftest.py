@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_pipeline import run_stages, tiny_params
+from tests.integration.test_pipeline import run_stages, tiny_params
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "shared/home_credit/sample"
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO.parent / "shared/home_credit/sample"
 
 
 def missing(reason: str, required_by: str) -> None:
@@ -26,7 +27,7 @@ def missing(reason: str, required_by: str) -> None:
 def generated_dir(tmp_path_factory) -> Path:
     """Kaggle-format CSVs made by the synthetic generator (1,000 + 200 clients): the twin of the real sample for
     the guards that must run on every clone, with or without ``../shared`` (never to be corrupted in place)."""
-    from credit_scoring.synthetic import generate
+    from credit_scoring.dataset.synthetic.generate import generate
 
     out = tmp_path_factory.mktemp("generated")
     generate(1_000, 200, seed=11, out_dir=out / "csv", truth_file=out / "truth.csv", log=lambda *_: None)
@@ -86,7 +87,7 @@ def postgres_url():
 TINY_EXPLAIN = {
     "shap_max_rows": 500, "top_features": 12, "beeswarm_points": 300,
     "reasons": {"max": 4, "min_contribution": 0.02},
-    "recourse": yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())["explain"]["recourse"],
+    "recourse": yaml.safe_load((REPO / "params.yaml").read_text())["explain"]["recourse"],
     "ebm": {"top_features": 6, "interactions": 2, "outer_bags": 2, "max_bins": 64, "max_rows": 2000, "cv_folds": 2,
             "n_jobs": 2},
 }
@@ -114,7 +115,7 @@ API_KEY = "test-key-for-personal-data"
 @pytest.fixture(scope="session")
 def service(explained_project):
     """The API's service over the tiny project (loaded once per session)."""
-    from app.service import ScoringService
+    from app.api.service import ScoringService
 
     p = explained_project
     return ScoringService.load(p / "models" / "champion", p / "models" / "explain", p / "data")
@@ -126,8 +127,8 @@ def in_process_api(service, events_url: str):
     events in ``events_url``, no practical rate limit."""
     from litestar.testing import TestClient
 
-    from app.api import create_app
-    from app.settings import Settings
+    from app.api.server import create_app
+    from app.api.settings import Settings
 
     settings = Settings(api_key=API_KEY, events_url=events_url, rate_limit=("second", 100_000))
     with TestClient(create_app(settings, service=service)) as client:
@@ -153,7 +154,7 @@ def start_service(module: str, env: dict, ready_url: str, log_file: Path, timeou
     import httpx
 
     log = log_file.open("w")
-    process = subprocess.Popen([sys.executable, "-m", module], cwd=Path(__file__).resolve().parents[1],
+    process = subprocess.Popen([sys.executable, "-m", module], cwd=REPO,
                                env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

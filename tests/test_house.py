@@ -3,8 +3,12 @@
 - stages are leaves: no module of the library, the services, the benchmarks or the stages imports `stages`;
 - `stages/` holds DVC stages only: each of its modules is the command of a dvc.yaml stage;
 - no function or method is longer than 80 lines (from its `def` to the end of its body);
-- the module `python -m app.api` runs stays under 200 lines;
-- every output DVC tracks is a path of `credit_scoring/paths.py`: one of its constants, one built by its
+- the module `python -m app.api` runs (`app/api/server.py`) stays under 200 lines;
+- the layout names its rooms: no package holds more than 12 modules, no module outside tests is over 500 lines,
+  and no two modules of the library or the services have names that differ only by a suffix
+  (`features`/`featurization`, `plots`/`plot_data`);
+- every module of the library, the services and the stages has its place in the manual's code reference.
+- every output DVC tracks is a path of `credit_scoring/common/paths.py`: one of its constants, one built by its
   `metrics()`, `table()` or `figure()`, or a file right inside one of its other folders.
 """
 
@@ -16,12 +20,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from credit_scoring import paths
+from credit_scoring.common import paths
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCT = ("credit_scoring", "app", "benchmarks", "stages")
 MAX_FUNCTION_LINES = 80
 MAX_API_LINES = 200
+MAX_PACKAGE_MODULES = 12
+MAX_MODULE_LINES = 500
 
 
 def modules(*folders: str) -> list[Path]:
@@ -79,11 +85,56 @@ def test_no_function_is_longer_than_80_lines():
 
 
 def test_the_api_module_is_short():
-    module = REPO / "app" / "api.py"
-    if not module.exists():  # a package: `python -m app.api` runs its __main__
-        module = REPO / "app" / "api" / "__main__.py"
+    module = REPO / "app" / "api" / "server.py"
     lines = len(module.read_text().splitlines())
     assert lines < MAX_API_LINES, f"{module.relative_to(REPO)} has {lines} lines"
+
+
+def packages(*folders: str) -> list[Path]:
+    return sorted({path.parent for path in modules(*folders)})
+
+
+def test_no_package_holds_more_than_12_modules():
+    crowded = {}
+    for package in packages(*PRODUCT):
+        own = [f for f in package.glob("*.py") if f.name not in ("__init__.py", "__main__.py")]
+        if len(own) > MAX_PACKAGE_MODULES:
+            crowded[str(package.relative_to(REPO))] = len(own)
+    assert packages("credit_scoring", "app")
+    assert not crowded, f"packages of more than {MAX_PACKAGE_MODULES} modules: {crowded}"
+
+
+def test_no_module_outside_tests_is_over_500_lines():
+    long = {str(path.relative_to(REPO)): n for path in modules(*PRODUCT)
+            if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
+def near_twins(a: str, b: str) -> bool:
+    """Two module names that differ only by a suffix: one name's stem (less a plural "s" or its last two letters)
+    starts the other (`features`/`featurization`, `plots`/`plot_data`, `explain`/`explanation`)."""
+    if a == b:
+        return False
+    short, long_ = sorted((a, b), key=len)
+    stem = short.removesuffix("s") if len(short) > 4 else short
+    stem = stem if long_.startswith(stem) else short[:-2]
+    return len(stem) >= 4 and long_.startswith(stem)
+
+
+def test_no_two_modules_differ_only_by_a_suffix():
+    names = sorted({path.stem for path in modules("credit_scoring", "app")} - {"__init__", "__main__"})
+    twins = [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if near_twins(a, b)]
+    assert len(names) > 40
+    assert not twins, "module names that differ only by a suffix: " + ", ".join(f"{a}/{b}" for a, b in twins)
+
+
+@pytest.mark.parametrize("a, b, twins", [
+    ("features", "featurization", True), ("plots", "plot_data", True), ("explain", "explanation", True),
+    ("schema", "schemas", True), ("drift", "drift_wording", True), ("bundle", "bundle", False),
+    ("cost", "controllers", False), ("tuning", "thresholds", False), ("events", "outcomes", False),
+])
+def test_the_twin_check_tells_near_twins_from_other_names(a, b, twins):
+    assert near_twins(a, b) is twins
 
 
 def tracked_outputs() -> list[Path]:
@@ -106,7 +157,7 @@ def test_every_output_of_dvc_yaml_is_a_path_of_credit_scoring_paths():
     outputs = tracked_outputs()
     assert len(outputs) > 10
     unknown = [str(p) for p in outputs if not known_path(p)]
-    assert not unknown, "dvc.yaml outputs credit_scoring/paths.py does not name: " + ", ".join(unknown)
+    assert not unknown, "dvc.yaml outputs credit_scoring/common/paths.py does not name: " + ", ".join(unknown)
 
 
 @pytest.mark.parametrize("path, known", [
@@ -115,3 +166,17 @@ def test_every_output_of_dvc_yaml_is_a_path_of_credit_scoring_paths():
 ])
 def test_the_output_check_tells_known_paths_from_others(path, known):
     assert known_path(path) is known
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_every_module_is_in_the_code_reference():
+    pages = "\n".join(p.read_text() for p in (REPO / "docs/reference").glob("*.md"))
+    documented = {line.removeprefix("::: ").strip() for line in pages.splitlines() if line.startswith("::: ")}
+    wanted = {module_name(path) for path in modules("credit_scoring", "app", "stages") if path.name != "__main__.py"}
+    assert len(wanted) > 80
+    missing = sorted(wanted - documented)
+    assert not missing, "modules missing from docs/reference/*.md (add a `::: module` line): " + ", ".join(missing)

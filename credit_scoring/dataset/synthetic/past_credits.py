@@ -1,0 +1,442 @@
+"""The six history tables: rows per client and per credit that reflect the client's hidden
+history behaviour through persistent effects with row-level noise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from credit_scoring.dataset.schema import SENTINEL_DAYS, Column, Table, raw_schema, table
+from credit_scoring.dataset.synthetic.copula import AppModel, intercept_for
+from credit_scoring.dataset.synthetic.marginals import (
+    BALANCE_ORPHAN_SHARE,
+    FULL_TEST_CLIENTS,
+    FULL_TRAIN_CLIENTS,
+    PREV_DAYS_MAX,
+    PREV_SENTINEL_SHARE,
+    TARGET_RATE,
+    Clients,
+    categories,
+    draw,
+    interpolate,
+    score,
+    uniform,
+    with_int_dtypes,
+    without,
+)
+
+# --------------------------------------------------------------------------------------------------------
+# History tables.
+# --------------------------------------------------------------------------------------------------------
+FULL_CLIENTS = FULL_TRAIN_CLIENTS + FULL_TEST_CLIENTS
+# A client's behaviour in the history tables mixes the risk the application shows (external scores, age...)
+# with the part only the histories know (h): real bureau and payment records feed the external scores too.
+HISTORY_APP_LINK = 0.2
+# How strongly each history row reflects the client's behaviour, and the credit's own persistent effect
+# (shared by all the rows of one credit). The rest is row-level noise: averaged over a client's rows the
+# behaviour shows through, but no single aggregate is a clean proxy of the risk (real history aggregates reach
+# univariate AUCs near 0.6, below the external scores).
+HISTORY_SIGNAL = {
+    "bureau_recent": (0.40, 0.0),  # recent bureau credits: credit-hungry clients
+    "bureau_overdue": (0.55, 0.20),
+    "bureau_debt": (0.30, 0.0),
+    "bureau_balance_dpd": (0.50, 0.20),
+    "previous_status": (0.55, 0.0),
+    "pos_dpd": (0.50, 0.20),
+    "instalment_delay": (0.26, 0.20),
+    "instalment_short": (0.38, 0.20),
+    "card_use": (0.55, 0.20),
+    "card_dpd": (0.50, 0.20),
+}
+
+
+# Pensioners default less than the others, but not as much less as their age alone would make them: the
+# measured rates are 5.48 % against 8.35 % (fidelity.json, published: 5.4 % against 8.7 %).
+PENSIONER_RATE_RATIO = 0.0548 / 0.0835
+
+
+def pensioner_shift(app_std: np.ndarray, history: np.ndarray, pensioner: np.ndarray, model: AppModel) -> float:
+    """The shift of the pensioners' application risk that gives their expected default rate the measured
+    ratio to the others' (bisection on the expected rates: no randomness)."""
+    rest = np.sqrt(1 - model.history_weight**2)
+    lo, hi = -1.5, 1.5
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        logit = model.scale * (rest * (app_std + mid * pensioner) + model.history_weight * history)
+        pd_ = expit(logit + intercept_for(logit, TARGET_RATE))
+        ratio = pd_[pensioner].mean() / max(pd_[~pensioner].mean(), 1e-12)
+        lo, hi = (mid, hi) if ratio < PENSIONER_RATE_RATIO else (lo, mid)
+    return (lo + hi) / 2
+
+
+def history_behaviour(app_part: np.ndarray, history: np.ndarray) -> np.ndarray:
+    """The standard normal behaviour the history tables reflect: HISTORY_APP_LINK of the standardized
+    application part of the risk, the rest from h."""
+    return HISTORY_APP_LINK * app_part + np.sqrt(1 - HISTORY_APP_LINK**2) * history
+
+
+def _signal(kind: str, rng, behaviour: np.ndarray, credit_effect: np.ndarray | None = None) -> np.ndarray:
+    """A row's standard normal score for one kind of history signal (HISTORY_SIGNAL)."""
+    client, credit = HISTORY_SIGNAL[kind]
+    factors = [(client, behaviour)]
+    if credit and credit_effect is not None:
+        factors.append((credit, credit_effect))
+    return score(rng, len(behaviour), *factors)
+
+
+def _relation(key: str) -> dict:
+    return raw_schema()["relations"][key]
+
+
+def children_per_parent(rng, n_parents: int, share_with_any: float, mean_if_any: float) -> np.ndarray:
+    """How many child rows each parent has: none for some, else 1 + a negative binomial (over-dispersed,
+    as real credit histories are) with the measured mean."""
+    has = rng.random(n_parents) < share_with_any
+    extra = mean_if_any - 1
+    k = 1.2
+    counts = 1 + rng.negative_binomial(k, k / (k + extra), size=n_parents)
+    return np.where(has, counts, 0)
+
+
+def spread(counts: np.ndarray, *arrays: np.ndarray):
+    """Repeat parent attributes for their children; also each child's position within its parent."""
+    out = [np.repeat(a, counts) for a in arrays]
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return out, np.arange(counts.sum()) - starts
+
+
+def allocate_by_rank(rank_score: np.ndarray, col: Column, order: list[str]) -> pd.Categorical:
+    """Categories in exact measured shares, the highest scores getting the last (riskiest) categories."""
+    shares = np.array([col.value_shares.get(c, 0.0) for c in order], dtype=float)
+    u = (np.argsort(np.argsort(rank_score, kind="stable"), kind="stable") + 0.5) / len(rank_score)
+    cum = np.cumsum(shares / shares.sum())
+    codes = np.minimum(np.searchsorted(cum, u, side="right"), len(order) - 1)
+    return pd.Categorical.from_codes(codes, categories=order)
+
+
+def unique_ids(rng, start: int, n: int, density: float = 0.93) -> np.ndarray:
+    """Sorted unique ids from ``start``, with gaps as in Kaggle's id ranges, in shuffled order."""
+    ids = start + np.sort(rng.choice(int(n / density) + 1, size=n, replace=False)).astype(np.int64)
+    return rng.permutation(ids)
+
+
+def columns_from_marginals(tab: Table, n: int, rng, given: dict, factors: dict | None = None,
+                           structural: tuple[str, ...] = ()) -> pd.DataFrame:
+    """All columns of ``tab`` not in ``given``: drawn from their marginal, through a copula score built
+    from ``factors`` (column -> list of (loading, standard normal factor)), missing at the measured rate
+    unless listed in ``structural`` (the caller decides when those are missing)."""
+    factors = factors or {}
+    out = {}
+    for col in tab.columns:
+        if col.name in given:
+            out[col.name] = given[col.name]
+            continue
+        values = draw(col, uniform(score(rng, n, *factors.get(col.name, []))), table_name=tab.name)
+        if col.missing_rate and col.name not in structural:
+            mask = rng.random(n) < col.missing_rate
+            if isinstance(values, pd.Categorical):
+                values = values.remove_categories([]).copy()
+                values[mask] = np.nan
+            else:
+                values = np.where(mask, np.nan, values)
+        out[col.name] = values
+    return pd.DataFrame(out)[tab.column_names]
+
+
+# Loadings of the columns on their table's shared factors (a standard normal score each): a credit's dates follow
+# its age, its overdue amounts its overdue behaviour, an application's amounts its size, its dates its decision.
+BUREAU_DATES = {"DAYS_CREDIT": 1.0, "DAYS_CREDIT_ENDDATE": 0.6, "DAYS_ENDDATE_FACT": 0.9, "DAYS_CREDIT_UPDATE": 0.5}
+BUREAU_OVERDUE = {"AMT_CREDIT_MAX_OVERDUE": 0.9, "CREDIT_DAY_OVERDUE": 0.95, "AMT_CREDIT_SUM_OVERDUE": 0.95}
+PREVIOUS_AMOUNTS = {"AMT_APPLICATION": 1.0, "AMT_CREDIT": 0.95, "AMT_GOODS_PRICE": 0.98, "AMT_ANNUITY": 0.7,
+                    "CNT_PAYMENT": 0.5}
+PREVIOUS_DATES = {"DAYS_DECISION": 1.0, "DAYS_FIRST_DUE": 0.9, "DAYS_LAST_DUE_1ST_VERSION": 0.9, "DAYS_LAST_DUE": 0.9,
+                  "DAYS_TERMINATION": 0.9, "DAYS_FIRST_DRAWING": 0.9}
+
+
+def _loaded(loadings: dict[str, float], factor: np.ndarray) -> dict[str, list[tuple[float, np.ndarray]]]:
+    """``columns_from_marginals`` factors: each column loading on one shared factor."""
+    return {column: [(loading, factor)] for column, loading in loadings.items()}
+
+
+def _client_rows(clients: Clients, rng, child: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of a client-level history table (``child``): how many each client has, as the measured relation
+    says, with the client's id, behaviour and wealth repeated on each."""
+    rel = _relation(f"{child}.SK_ID_CURR -> application.SK_ID_CURR")
+    counts = children_per_parent(rng, len(clients), rel["distinct_clients"] / FULL_CLIENTS,
+                                 rel["rows"] / rel["distinct_clients"])
+    (client_id, r, w), _ = spread(counts, clients.ids, clients.risk, clients.wealth)
+    return client_id, r, w
+
+
+@dataclass(frozen=True)
+class BureauCredits:
+    """What bureau_balance needs of the bureau credits besides their rows: each credit's behaviour and its own
+    persistent effect, and whether it is closed."""
+
+    frame: pd.DataFrame
+    risk: np.ndarray
+    effect: np.ndarray
+    closed: np.ndarray
+
+
+def bureau(clients: Clients, rng, scale: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """bureau and bureau_balance: other lenders' credits and their monthly DPD statuses."""
+    credits = _bureau_credits(clients, rng)
+    return credits.frame, _bureau_balance(credits, rng, scale)
+
+
+def _bureau_credits(clients: Clients, rng) -> BureauCredits:
+    """The bureau table: recent credits for credit-hungry clients, overdue amounts for risky ones, sums for the
+    wealthy."""
+    tab = table("bureau")
+    client_id, r, w = _client_rows(clients, rng, "bureau")
+    n = len(client_id)
+    credit_effect = rng.standard_normal(n)
+    z_days = _signal("bureau_recent", rng, r)
+    active_score = score(rng, n, (-0.5, z_days))
+    status = allocate_by_rank(active_score, tab.column("CREDIT_ACTIVE"),
+                              ["Closed", "Sold", "Active", "Bad debt"])
+    closed = np.asarray(status) == "Closed"
+    overdue_z = _signal("bureau_overdue", rng, r, credit_effect)
+    f = {**_loaded(BUREAU_DATES, z_days), **_loaded(BUREAU_OVERDUE, overdue_z)}
+    sum_z = score(rng, n, (0.4, w))
+    f["AMT_CREDIT_SUM"] = [(1.0, sum_z)]
+    f["AMT_CREDIT_SUM_DEBT"] = [(0.75, sum_z), (HISTORY_SIGNAL["bureau_debt"][0], r)]
+    f["AMT_ANNUITY"] = [(0.5, sum_z)]
+    ids = unique_ids(rng, 5_000_000, n)
+    out = columns_from_marginals(tab, n, rng, {"SK_ID_CURR": client_id, "SK_ID_BUREAU": ids,
+                                               "CREDIT_ACTIVE": status}, f)
+    # Closed credits have an end date no earlier than their start and owe nothing; active ones have no
+    # actual end date.
+    out["DAYS_ENDDATE_FACT"] = np.where(closed, np.maximum(out["DAYS_ENDDATE_FACT"].fillna(out["DAYS_CREDIT"]),
+                                                           out["DAYS_CREDIT"]), np.nan)
+    for c in ("CREDIT_DAY_OVERDUE", "AMT_CREDIT_SUM_OVERDUE"):
+        out[c] = np.where(closed, 0.0, out[c])
+    out["AMT_CREDIT_SUM_DEBT"] = np.where(closed & out["AMT_CREDIT_SUM_DEBT"].notna(), 0.0,
+                                          out["AMT_CREDIT_SUM_DEBT"])
+    out["DAYS_CREDIT_UPDATE"] = np.maximum(out["DAYS_CREDIT_UPDATE"], out["DAYS_CREDIT"])
+    return BureauCredits(with_int_dtypes(out, tab), r, credit_effect, closed)
+
+
+def _bureau_balance(credits: BureauCredits, rng, scale: float) -> pd.DataFrame:
+    """bureau_balance: a share of the credits reported monthly, plus balance ids with no bureau row."""
+    out, n, closed = credits.frame, len(credits.frame), credits.closed
+    ids = out["SK_ID_BUREAU"].to_numpy()
+    rel_b = _relation("bureau_balance.SK_ID_BUREAU -> bureau.SK_ID_BUREAU")
+    n_bal = round(rel_b["distinct_bureau_ids"] * scale)
+    n_orphans = round(n_bal * BALANCE_ORPHAN_SHARE)
+    linked = rng.choice(n, size=min(n_bal - n_orphans, n), replace=False)
+    linked.sort()
+    months_mean = rel_b["rows"] / rel_b["distinct_bureau_ids"]
+    age_months = np.clip(np.ceil(-out["DAYS_CREDIT"].to_numpy()[linked] / 30.44), 1, 97)
+    length = np.clip(np.round(age_months * months_mean / max(age_months.mean(), 1)), 1, 97).astype(np.int64)
+    closed_months = np.where(closed[linked], np.ceil(-out["DAYS_ENDDATE_FACT"].to_numpy()[linked] / 30.44), 0)
+    orphan_ids = 5_000_000 + int(n / 0.93) + 1 + rng.choice(n_orphans * 20, size=n_orphans, replace=False)
+    orphan_len = np.clip(1 + rng.negative_binomial(1.2, 1.2 / (1.2 + months_mean - 1), n_orphans), 1, 97)
+    bal_ids = np.concatenate([ids[linked], orphan_ids.astype(np.int64)])
+    bal_len = np.concatenate([length, orphan_len])
+    bal_risk = np.concatenate([credits.risk[linked], rng.standard_normal(n_orphans)])
+    bal_closed = np.concatenate([np.nan_to_num(closed_months), rng.integers(0, 20, n_orphans)])
+    bal_effect = np.concatenate([credits.effect[linked], rng.standard_normal(n_orphans)])
+    (bid, br, bclosed, beff), pos = spread(bal_len, bal_ids, bal_risk, bal_closed, bal_effect)
+    months = -pos  # 0 = the latest month, going back in time
+    status_bal = _balance_status(months, bclosed, br, beff, rng)
+    return pd.DataFrame({"SK_ID_BUREAU": bid, "MONTHS_BALANCE": months.astype(np.int64), "STATUS": status_bal})
+
+
+def _balance_status(months: np.ndarray, closed_months: np.ndarray, risk: np.ndarray, effect: np.ndarray,
+                    rng) -> pd.Categorical:
+    """Monthly statuses in exact shares: months after closing become C first, X (unknown) falls at random, then
+    the riskiest open months get the DPD buckets."""
+    m = len(months)
+    status_col = table("bureau_balance").column("STATUS")
+    after_close = (-months) < closed_months
+    c_score = after_close * 2.0 + rng.random(m)
+    x_score = rng.random(m)
+    dpd_score = _signal("bureau_balance_dpd", rng, risk, effect)
+    rank_score = np.where(c_score >= np.quantile(c_score, 1 - status_col.value_shares["C"]), -10.0,
+                          np.where(x_score < status_col.value_shares["X"] / (1 - status_col.value_shares["C"]),
+                                   -5.0, dpd_score))
+    return allocate_by_rank(rank_score, status_col, ["C", "X", "0", "1", "2", "3", "4", "5"])
+
+
+def previous(clients: Clients, rng) -> pd.DataFrame:
+    """previous_application: earlier Home Credit applications; risky clients are refused more often."""
+    tab = table("previous_application")
+    client_id, r, w = _client_rows(clients, rng, "previous_application")
+    n = len(client_id)
+    status = allocate_by_rank(_signal("previous_status", rng, r), tab.column("NAME_CONTRACT_STATUS"),
+                              ["Approved", "Unused offer", "Canceled", "Refused"])
+    st = np.asarray(status, dtype=object)
+    refused = st == "Refused"
+    reasons = tab.column("CODE_REJECT_REASON")
+    reason = np.where(refused, np.asarray(draw(without(reasons, "XAP"), rng.random(n)), dtype=object), "XAP")
+    z_app, z_dec = score(rng, n, (0.5, w)), rng.standard_normal(n)
+    f = {**_loaded(PREVIOUS_AMOUNTS, z_app), **_loaded(PREVIOUS_DATES, z_dec)}
+    out = columns_from_marginals(tab, n, rng, {
+        "SK_ID_PREV": unique_ids(rng, 1_000_001, n),
+        "SK_ID_CURR": client_id,
+        "NAME_CONTRACT_STATUS": status,
+        "CODE_REJECT_REASON": pd.Categorical(reason, categories=categories(reasons)),
+    }, f, structural=(*PREV_SENTINEL_SHARE, "NFLAG_INSURED_ON_APPROVAL", "AMT_ANNUITY", "CNT_PAYMENT"))
+    _dates_of_approved(out, tab, st == "Approved", z_dec, rng)
+    _terms_of_taken_up(out, tab, st, rng)
+    return with_int_dtypes(out, tab)
+
+
+def _dates_of_approved(out: pd.DataFrame, tab: Table, approved: np.ndarray, z_dec: np.ndarray, rng) -> None:
+    """Dates and insurance exist for approved credits (a few approved ones lack them, as in Kaggle)."""
+    n = len(out)
+    no_dates_rate = tab.column("DAYS_FIRST_DUE").missing_rate
+    extra = max(no_dates_rate - (1 - approved.mean()), 0) / max(approved.mean(), 1e-9)
+    no_dates = ~approved | (rng.random(n) < extra)
+    for c in (*PREV_SENTINEL_SHARE, "NFLAG_INSURED_ON_APPROVAL"):
+        col = tab.column(c)
+        if c in PREV_SENTINEL_SHARE:
+            share = PREV_SENTINEL_SHARE[c]
+            real = draw(col, uniform(score(rng, n, (0.9, z_dec))), sentinel_share=share, upper=PREV_DAYS_MAX[c],
+                        table_name=tab.name)
+            values = np.where(rng.random(n) < share, float(SENTINEL_DAYS), real)
+        else:
+            values = out[c].to_numpy(dtype=float)
+        out[c] = np.where(no_dates, np.nan, values)
+
+
+def _terms_of_taken_up(out: pd.DataFrame, tab: Table, status: np.ndarray, rng) -> None:
+    """Annuity and term are missing for offers never taken up (and for some refused ones)."""
+    n = len(out)
+    terms_rate = tab.column("AMT_ANNUITY").missing_rate
+    not_taken = np.isin(status, ["Canceled", "Unused offer"])
+    refused = status == "Refused"
+    p_missing = np.where(not_taken, min(terms_rate / max(not_taken.mean(), 1e-9), 0.97), 0.0)
+    p_missing = np.where(refused, max(terms_rate - p_missing.sum() / n, 0) / max(refused.mean(), 1e-9), p_missing)
+    no_terms = rng.random(n) < p_missing
+    for c in ("AMT_ANNUITY", "CNT_PAYMENT"):
+        out[c] = np.where(no_terms, np.nan, out[c])
+
+
+def _place_months(rng, counts: np.ndarray, latest_max: int = -1, mean_gap: float = 20.0) -> np.ndarray:
+    """The latest month (<= latest_max) of each monthly history, so that it fits in Kaggle's 96 months."""
+    gap = np.floor(rng.exponential(mean_gap, len(counts))).astype(np.int64)
+    return np.maximum(latest_max - gap, -96 + counts - 1)
+
+
+def monthly_histories(prev: pd.DataFrame, clients: Clients, rng) -> dict[str, pd.DataFrame]:
+    """POS_CASH_balance, installments_payments and credit_card_balance of approved previous credits."""
+    risk = pd.Series(clients.risk, index=clients.ids)
+    approved = (prev["NAME_CONTRACT_STATUS"] == "Approved").to_numpy()
+    revolving = (prev["NAME_CONTRACT_TYPE"] == "Revolving loans").to_numpy()
+    n_prev_full = _relation("previous_application.SK_ID_CURR -> application.SK_ID_CURR")["rows"]
+    out = {}
+    for name, eligible in (
+        ("POS_CASH_balance", approved & ~revolving),
+        ("installments_payments", approved),
+        ("credit_card_balance", approved & revolving),
+    ):
+        rel = _relation(f"{name}.SK_ID_PREV -> previous_application.SK_ID_PREV")
+        wanted = rel["distinct_prev_ids"] / n_prev_full * len(prev)
+        chosen = eligible & (rng.random(len(prev)) < min(wanted / max(eligible.sum(), 1), 1.0))
+        parent = prev.loc[chosen, ["SK_ID_PREV", "SK_ID_CURR", "CNT_PAYMENT", "AMT_ANNUITY"]].reset_index(drop=True)
+        mean_rows = rel["rows"] / rel["distinct_prev_ids"]
+        counts = np.clip(1 + rng.negative_binomial(1.5, 1.5 / (1.5 + mean_rows - 1), len(parent)), 1, 96)
+        builder = {"POS_CASH_balance": _pos, "installments_payments": _installments,
+                   "credit_card_balance": _credit_card}[name]
+        parent_risk = risk.reindex(parent["SK_ID_CURR"]).to_numpy()
+        out[name] = builder(parent, parent_risk, counts, rng)
+    return out
+
+
+def _pos(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng) -> pd.DataFrame:
+    tab = table("POS_CASH_balance")
+    latest = _place_months(rng, counts)
+    term = draw(tab.column("CNT_INSTALMENT"), rng.random(len(parent)), table_name=tab.name)
+    term = np.where(parent["CNT_PAYMENT"].fillna(0).to_numpy() > 0, parent["CNT_PAYMENT"].fillna(0), term)
+    (prev_id, curr_id, r, last, t, eff), pos = spread(counts, parent["SK_ID_PREV"].to_numpy(),
+                                                      parent["SK_ID_CURR"].to_numpy(), parent_risk, latest, term,
+                                                      rng.standard_normal(len(parent)))
+    n = len(prev_id)
+    months = last - (np.repeat(counts, counts) - 1 - pos)
+    future = np.maximum(t - pos, 0).astype(float)
+    dpd_z = _signal("pos_dpd", rng, r, eff)
+    base = columns_from_marginals(tab, n, rng, {
+        "SK_ID_PREV": prev_id, "SK_ID_CURR": curr_id, "MONTHS_BALANCE": months.astype(np.int64),
+        "CNT_INSTALMENT": t.astype(float), "CNT_INSTALMENT_FUTURE": future,
+    }, {"SK_DPD": [(0.97, dpd_z)], "SK_DPD_DEF": [(0.9, dpd_z)]},
+        structural=("CNT_INSTALMENT", "CNT_INSTALMENT_FUTURE"))
+    status = np.asarray(base["NAME_CONTRACT_STATUS"], dtype=object)
+    status = np.where((future == 0) & (status == "Active"), "Completed", status)
+    base["NAME_CONTRACT_STATUS"] = pd.Categorical(status, categories=categories(tab.column("NAME_CONTRACT_STATUS")))
+    base["SK_DPD_DEF"] = np.minimum(base["SK_DPD_DEF"], base["SK_DPD"])
+    for c in ("CNT_INSTALMENT", "CNT_INSTALMENT_FUTURE"):
+        base[c] = np.where(rng.random(n) < tab.column(c).missing_rate, np.nan, base[c])
+    return with_int_dtypes(base, tab)
+
+
+# Days between due date and payment (negative: paid early), as a quantile function: about 8 % late.
+PAYMENT_DELAY_KNOTS = (np.array([0.0, 0.25, 0.5, 0.75, 0.92, 0.99, 1.0]),
+                       np.array([-120.0, -16.0, -7.0, -1.0, 0.0, 30.0, 900.0]))
+
+
+def _installments(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng) -> pd.DataFrame:
+    tab = table("installments_payments")
+    last_due = -1 - np.floor(rng.exponential(560.0, len(parent)))
+    amount = draw(tab.column("AMT_INSTALMENT"), rng.random(len(parent)), table_name=tab.name)
+    amount = np.where(parent["AMT_ANNUITY"].notna(), parent["AMT_ANNUITY"].fillna(0), amount)
+    version = draw(tab.column("NUM_INSTALMENT_VERSION"), rng.random(len(parent)), table_name=tab.name)
+    (prev_id, curr_id, r, last, amt, ver, eff), pos = spread(
+        counts, parent["SK_ID_PREV"].to_numpy(), parent["SK_ID_CURR"].to_numpy(), parent_risk, last_due,
+        amount, version, rng.standard_normal(len(parent)))
+    n = len(prev_id)
+    number = pos + 1
+    due = np.maximum(last - 30.0 * (np.repeat(counts, counts) - number), -2922.0)
+    late_z = _signal("instalment_delay", rng, r, eff)
+    delay = np.round(interpolate(*PAYMENT_DELAY_KNOTS, uniform(late_z)))
+    paid_day = np.minimum(due + delay, -1.0)
+    short_z = _signal("instalment_short", rng, r, eff)
+    underpaid = short_z > np.quantile(short_z, 0.94)
+    payment = np.where(underpaid, np.round(amt * rng.random(n), 3), amt)
+    frame = pd.DataFrame({
+        "SK_ID_PREV": prev_id, "SK_ID_CURR": curr_id, "NUM_INSTALMENT_VERSION": ver,
+        "NUM_INSTALMENT_NUMBER": number.astype(np.int64), "DAYS_INSTALMENT": due, "DAYS_ENTRY_PAYMENT": paid_day,
+        "AMT_INSTALMENT": amt, "AMT_PAYMENT": payment,
+    })
+    return with_int_dtypes(frame[tab.column_names], tab)
+
+
+def _credit_card(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng) -> pd.DataFrame:
+    tab = table("credit_card_balance")
+    latest = _place_months(rng, counts, mean_gap=12.0)
+    limit = draw(tab.column("AMT_CREDIT_LIMIT_ACTUAL"), rng.random(len(parent)), table_name=tab.name)
+    (prev_id, curr_id, r, last, lim, eff), pos = spread(
+        counts, parent["SK_ID_PREV"].to_numpy(), parent["SK_ID_CURR"].to_numpy(), parent_risk, latest, limit,
+        rng.standard_normal(len(parent)))
+    n = len(prev_id)
+    months = last - (np.repeat(counts, counts) - 1 - pos)
+    use_z = _signal("card_use", rng, r, eff)
+    dpd_z = _signal("card_dpd", rng, r, eff)
+    # Utilisation: half the months nothing is owed; the riskiest clients run close to (or over) the limit.
+    utilisation = interpolate(np.array([0.0, 0.005, 0.45, 0.75, 0.95, 1.0]),
+                               np.array([-0.05, 0.0, 0.0, 0.75, 0.98, 1.15]), uniform(use_z))
+    balance = np.round(np.where(lim > 0, utilisation * lim, 0.0), 3)
+    frame = columns_from_marginals(tab, n, rng, {
+        "SK_ID_PREV": prev_id, "SK_ID_CURR": curr_id, "MONTHS_BALANCE": months.astype(np.int64),
+        "AMT_BALANCE": balance, "AMT_CREDIT_LIMIT_ACTUAL": lim,
+        "AMT_RECEIVABLE_PRINCIPAL": np.round(balance * 0.96, 3),
+        "AMT_RECIVABLE": balance, "AMT_TOTAL_RECEIVABLE": balance,
+    }, {"SK_DPD": [(0.97, dpd_z)], "SK_DPD_DEF": [(0.85, dpd_z)]},
+        structural=("AMT_DRAWINGS_ATM_CURRENT", "AMT_DRAWINGS_OTHER_CURRENT", "AMT_DRAWINGS_POS_CURRENT",
+                    "CNT_DRAWINGS_ATM_CURRENT", "CNT_DRAWINGS_OTHER_CURRENT", "CNT_DRAWINGS_POS_CURRENT",
+                    "AMT_INST_MIN_REGULARITY", "CNT_INSTALMENT_MATURE_CUM"))
+    frame["SK_DPD_DEF"] = np.minimum(frame["SK_DPD_DEF"], frame["SK_DPD"])
+    # Drawings are reported together or not at all.
+    no_drawings = rng.random(n) < tab.column("AMT_DRAWINGS_ATM_CURRENT").missing_rate
+    for c in ("AMT_DRAWINGS_ATM_CURRENT", "AMT_DRAWINGS_OTHER_CURRENT", "AMT_DRAWINGS_POS_CURRENT",
+              "CNT_DRAWINGS_ATM_CURRENT", "CNT_DRAWINGS_OTHER_CURRENT", "CNT_DRAWINGS_POS_CURRENT"):
+        frame[c] = np.where(no_drawings, np.nan, draw(tab.column(c), rng.random(n), table_name=tab.name))
+    no_minimum = rng.random(n) < tab.column("AMT_INST_MIN_REGULARITY").missing_rate
+    frame["AMT_INST_MIN_REGULARITY"] = np.where(no_minimum, np.nan, np.round(np.maximum(balance, 0) * 0.05, 3))
+    frame["CNT_INSTALMENT_MATURE_CUM"] = np.where(no_minimum, np.nan, frame["CNT_INSTALMENT_MATURE_CUM"])
+    return with_int_dtypes(frame, tab)

@@ -1,0 +1,51 @@
+"""The prediction API as a real process (`python -m app.api` under uvicorn, on a loopback port, serving the tiny
+project the pipeline builds in `explained_project`): its OpenAPI document is its exact contract under
+schemathesis, and a graceful shutdown flushes every event it answered."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sysconfig
+from pathlib import Path
+
+import httpx
+
+from app.api.service import ScoringService
+from credit_scoring.production.events import create_store, read_events
+from tests.conftest import start_api, stop_service
+from tests.integration.test_api import KEY, count_predictions
+
+
+def known_clients(project: Path) -> list[int]:
+    service = ScoringService.load(project / "models" / "champion", project / "models" / "explain", project / "data")
+    return [int(i) for i in service.table.index[:5]]
+
+
+def test_shutdown_flushes_every_event_of_a_real_server(explained_project, tmp_path):
+    known = known_clients(explained_project)
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    base, process = start_api(explained_project, url, tmp_path / "api.log")
+    try:
+        with httpx.Client(base_url=base, headers=KEY) as api:
+            sent = count_predictions(api, known)
+    finally:
+        stop_service(process)  # SIGTERM: a graceful shutdown (uvicorn then re-raises it: exit code -15)
+    assert len(read_events(create_store(url))) == sent
+
+
+def test_the_openapi_document_is_the_server_s_exact_contract(api_service, tmp_path):
+    """schemathesis --checks all on every operation of the real API, with the key: every status the server answers
+    is documented with its body and headers, every response matches its schema, every request the schema allows is
+    accepted and every one it forbids is refused (and OPTIONS lists the path's methods). A fixed seed and budget:
+    several thousand generated cases in well under a minute."""
+    api_server, key = api_service
+    tool = Path(sysconfig.get_path("scripts")) / "schemathesis"
+    done = subprocess.run([str(tool), "run", f"{api_server}/schema/openapi.json", "--checks", "all",
+                           "-H", f"X-API-Key: {key}", "--max-examples", "15", "--seed", "7", "--no-color"],
+                          capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path)  # its cache there
+    summary = re.search(r"(\d+) generated, (\d+) passed", done.stdout)
+    assert done.returncode == 0 and summary, done.stdout[-4000:]
+    generated, passed = map(int, summary.groups())
+    assert generated >= 2000 and passed == generated, done.stdout[-4000:]
+    assert "Selected: 18/18" in done.stdout and "Tested: 18" in done.stdout

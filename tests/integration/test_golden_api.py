@@ -1,0 +1,141 @@
+"""Golden answers of the prediction API: a few requests whose answers were recorded before the house was
+redesigned (issue 14) and must stay the same after it.
+
+The requests go to the real `python -m app.api` process over HTTP, serving the tiny project the pipeline builds
+in `explained_project`, so the test does not depend on how the API is organised inside. Numbers are compared to
+1e-9 (relative), everything else exactly.
+
+`GOLDEN_RECORD="why the answers move" pytest tests/integration/test_golden_api.py` writes the answers anew, for a
+change that is meant to change them: the file keeps, beside the answers, every re-recording with the commit it was
+made on,
+its one-line reason and the answers that moved, so a reader can tell an intended change from an accident. It
+refuses a reason that says nothing ("1") and refuses to record at all under CI (``CI=true``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+GOLDEN = Path(__file__).with_name("golden") / "api_answers.json"
+VOLATILE = {"request_id"}  # a fresh identifier per answer, by design
+HISTORY = "recordings"  # in GOLDEN, beside the answers: each re-recording's commit, reason and what moved
+
+
+def requests_to_record(ids: list[int]) -> dict[str, tuple[str, str, dict | None, dict | None]]:
+    """name -> (method, path, query params, JSON body): one or two requests per domain of the API."""
+    first, second = ids
+    return {
+        "predict_known_client": ("POST", "/predict", None, {"SK_ID_CURR": first}),
+        "predict_known_client_changed": ("POST", "/predict", None, {"SK_ID_CURR": second, "EXT_SOURCE_3": 0.2}),
+        "predict_new_applicant": ("POST", "/predict", None, {"AMT_INCOME_TOTAL": 150000, "AMT_CREDIT": 500000.0,
+                                                              "DAYS_BIRTH": -12000, "CODE_GENDER": "F"}),
+        "client_sheet": ("GET", f"/clients/{first}", None, None),
+        "client_explanation": ("GET", f"/clients/{first}/explanation", None, None),
+        "population_all": ("GET", "/population", {"feature": "AMT_CREDIT", "bins": 10}, None),
+        "population_group": ("GET", "/population", {"feature": "NAME_CONTRACT_TYPE", "gender": "F"}, None),
+    }
+
+
+def answers(url: str, key: str) -> dict:
+    headers = {"X-API-Key": key}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
+        listed = http.get("/clients", params={"limit": 2}).json()
+        ids = sorted(int(row["sk_id_curr"]) for row in listed["clients"])[:2]
+        recorded = {"ids": ids}
+        for name, (method, path, params, body) in requests_to_record(ids).items():
+            response = http.request(method, path, params=params, json=body)
+            body = response.json()
+            recorded[name] = {"status": response.status_code,
+                              "body": {k: v for k, v in body.items() if k not in VOLATILE}}
+    return recorded
+
+
+def moved(actual, expected, where: str = "") -> list[str]:
+    """The places where ``actual`` differs from ``expected`` (by `assert_same`'s rule), for the recordings' log."""
+    try:
+        assert_same(actual, expected, where)
+    except AssertionError:
+        if isinstance(expected, dict) and isinstance(actual, dict) and set(actual) == set(expected):
+            return [m for k in expected for m in moved(actual[k], expected[k], f"{where}.{k}")]
+        if isinstance(expected, list) and isinstance(actual, list) and len(actual) == len(expected):
+            return [m for i, (a, e) in enumerate(zip(actual, expected)) for m in moved(a, e, f"{where}[{i}]")]
+        return [where]
+    return []
+
+
+def recording(reason: str | None, actual: dict, previous: dict | None, commit: str) -> dict:
+    """The file to write: the answers, and the log of re-recordings with this one appended. Refused under CI and
+    without a real reason."""
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("GOLDEN_RECORD is set under CI: golden answers are recorded by a person, never by CI")
+    if reason is None or len(reason.split()) < 3:
+        raise ValueError(f"GOLDEN_RECORD must say why the answers move, in a sentence; got {reason!r}")
+    history = (previous or {}).get(HISTORY, [])
+    old = {k: v for k, v in (previous or {}).items() if k != HISTORY}
+    entry = {"commit": commit, "reason": reason.strip(), "moved": sorted({m.lstrip(".").split(".")[0] for m in
+                                                                         moved(actual, old)} if old else ["(all)"])}
+    return {**actual, HISTORY: [*history, entry]}
+
+
+def head_commit() -> str:
+    import subprocess
+
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=GOLDEN.parent, capture_output=True, text=True,
+                          check=False)
+    return done.stdout.strip() or "(not a git checkout)"
+
+
+def assert_same(actual, expected, where: str = "") -> None:
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and set(actual) == set(expected), f"{where}: keys {set(actual) ^ set(expected)}"
+        for k in expected:
+            assert_same(actual[k], expected[k], f"{where}.{k}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), f"{where}: length"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_same(a, e, f"{where}[{i}]")
+    elif isinstance(expected, float) and not isinstance(expected, bool):
+        assert isinstance(actual, (int, float)) and math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-12), \
+            f"{where}: {actual} != {expected}"
+    else:
+        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
+
+
+def test_api_answers_are_those_recorded(api_service):
+    url, key = api_service
+    actual = answers(url, key)
+    if "GOLDEN_RECORD" in os.environ:
+        previous = json.loads(GOLDEN.read_text()) if GOLDEN.is_file() else None
+        written = recording(os.environ["GOLDEN_RECORD"], actual, previous, head_commit())
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(written, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+        pytest.skip(f"answers recorded to {GOLDEN}: {written[HISTORY][-1]}")
+    assert GOLDEN.is_file(), f"{GOLDEN} missing: record it with GOLDEN_RECORD='why' on a commit whose answers are right"
+    expected = json.loads(GOLDEN.read_text())
+    assert actual["ids"] == expected["ids"]
+    for name in requests_to_record(expected["ids"]):
+        assert actual[name]["status"] == 200, f"{name}: {actual[name]}"
+        assert_same(actual[name], expected[name], name)
+
+
+def test_a_recording_needs_a_reason_logs_what_moved_and_is_refused_under_ci(monkeypatch):
+    before = {"ids": [1, 2], "a": {"status": 200, "body": {"p": 0.1, "x": "same"}}, "b": {"status": 200, "body": {}},
+              HISTORY: [{"commit": "abc", "reason": "first answers recorded", "moved": ["(all)"]}]}
+    after = {"ids": [1, 2], "a": {"status": 200, "body": {"p": 0.2, "x": "same"}}, "b": {"status": 200, "body": {}}}
+    monkeypatch.delenv("CI", raising=False)
+    written = recording("the tune stage's learning rates changed the model", after, before, "def")
+    assert written[HISTORY][-1] == {"commit": "def", "reason": "the tune stage's learning rates changed the model",
+                                    "moved": ["a"]}
+    assert written[HISTORY][0] == before[HISTORY][0] and written["a"] == after["a"]
+    for reason in ("1", "", None, "because"):
+        with pytest.raises(ValueError, match="say why"):
+            recording(reason, after, before, "def")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(RuntimeError, match="under CI"):
+        recording("a reason given in three words", after, before, "def")

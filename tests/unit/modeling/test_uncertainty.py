@@ -1,0 +1,44 @@
+"""The holdout figures' intervals and the cost-ratio sensitivity of the threshold stage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from credit_scoring.modeling.cost import best_threshold, cost_per_client
+from credit_scoring.modeling.uncertainty import bootstrap_intervals, cost_ratio_sensitivity
+
+
+def scored(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    p = rng.beta(1.2, 12, n)
+    return (rng.random(n) < p).astype(int), p
+
+
+def test_intervals_hold_the_point_estimates_and_narrow_with_more_clients():
+    y, p = scored(4000, 0)
+    small = bootstrap_intervals(y, p, 0.09, {"fn": 10, "fp": 1}, 300, 0)
+    low, high = small["holdout_auc"]
+    assert low < roc_auc_score(y, p) < high
+    low_cost, high_cost = small["holdout_cost_per_client"]
+    assert low_cost < cost_per_client(y, p, 0.09, 10, 1) < high_cost
+    y4, p4 = scored(16000, 0)
+    large = bootstrap_intervals(y4, p4, 0.09, {"fn": 10, "fp": 1}, 300, 0)
+    width = lambda ci: ci[1] - ci[0]
+    assert width(large["holdout_auc"]) < width(small["holdout_auc"])
+    assert width(large["holdout_cost_per_client"]) < 0.7 * width(small["holdout_cost_per_client"])  # ~ 1/sqrt(4)
+    assert bootstrap_intervals(y, p, 0.09, {"fn": 10, "fp": 1}, 300, 0) == small  # seeded
+
+
+def test_a_costlier_missed_default_lowers_the_threshold_and_refuses_more():
+    y, p = scored(20000, 1)
+    oof = pd.DataFrame({"TARGET": y[:10000], "proba": p[:10000]})
+    table = cost_ratio_sensitivity(oof, y[10000:], p[10000:], [5, 10, 20])
+    assert list(table["rapport_fn_fp"]) == [5, 10, 20]
+    assert table["seuil"].is_monotonic_decreasing and table["taux_de_refus"].is_monotonic_increasing
+    assert table["rappel"].is_monotonic_increasing
+    assert table.loc[1, "seuil"] == best_threshold(oof["TARGET"], oof["proba"], 10, 1)[0]
+    assert table.loc[1, "cout_par_client"] == pytest.approx(cost_per_client(y[10000:], p[10000:],
+                                                                            table.loc[1, "seuil"], 10, 1))
