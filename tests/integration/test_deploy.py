@@ -82,7 +82,8 @@ def test_space_folder_holds_what_the_dockerfile_copies(service, tmp_path):
         assert (out / source).exists(), f"{source} missing from the Space folder"
     assert (out / "requirements.txt").read_text() == (ROOT / "requirements.txt").read_text()
     module, port = CONTRACT[service]
-    assert (out / (module.replace(".", "/") + ".py")).is_file()
+    entry = out / module.replace(".", "/")
+    assert entry.with_suffix(".py").is_file() or (entry / "__main__.py").is_file()  # `python -m` finds it
     assert not list(out.rglob("__pycache__"))
 
     meta = front_matter(out / "README.md")
