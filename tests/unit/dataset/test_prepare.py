@@ -18,7 +18,7 @@ import yaml
 from credit_scoring.dataset import preparation
 from credit_scoring.dataset.bank.database import duplicate_count_sql
 from credit_scoring.dataset.preparation import prepare
-from credit_scoring.dataset.schema import tables
+from credit_scoring.dataset.schema import table, tables
 from credit_scoring.dataset.validation import (
     DataValidationError,
     as_stored,
@@ -414,6 +414,22 @@ def test_truth_file_gives_oracle_pd_and_auc(hand_made, tmp_path):
     assert list(oracle.columns) == ["SK_ID_CURR", "PD"]
     assert sorted(oracle["SK_ID_CURR"]) == list(range(1, 12))
     assert metrics["oracle_auc"] == 1.0
+
+
+def test_a_truth_file_with_probabilities_outside_zero_one_or_missing_is_refused(hand_made, tmp_path):
+    rows = [[str(i), "0.9" if i > 5 else "0.1"] for i in range(1, 12)]
+    rows[0][1], rows[1][1] = "1.5", ""
+    write_csv_rows(tmp_path / "truth.csv", ["SK_ID_CURR", "PD"], rows)
+    with pytest.raises(DataValidationError) as refused:
+        prepare(hand_made, tmp_path / "prepared", truth_file=tmp_path / "truth.csv")
+    assert "truth.csv, column PD: 2 rows with PD missing or outside [0, 1]" in str(refused.value)
+
+
+def test_text_columns_are_kept_as_written_and_others_typed():
+    from credit_scoring.dataset.validation import typed
+
+    assert typed(table("application_train").column("NAME_CONTRACT_TYPE")) == '"NAME_CONTRACT_TYPE"'
+    assert typed(table("application_train").column("AMT_CREDIT")) == 'TRY_CAST("AMT_CREDIT" AS DOUBLE)'
 
 
 def test_truth_file_must_cover_every_client(hand_made, tmp_path):

@@ -173,6 +173,10 @@ def test_threshold_intervals_write_the_contract_and_its_mlflow_names(baselines):
     folds = stratified_folds(data.y, 3, 0)
     intervals = threshold_intervals(champion, baseline, data.y, data.y_holdout, folds, COST, 200, 0)
     assert intervals["level"] == 0.95 and intervals["resamples"] == 200
+    paired = compare_models(data.y_holdout, [champion.holdout, baseline.holdout],
+                            [champion.threshold, baseline.threshold], COST, 200, 0)  # the same seeded resamples
+    assert intervals["holdout_auc"] == paired["auc"][0] and intervals["holdout_cost_per_client"] == paired["cost"][0]
+    assert intervals["holdout_auc"][0] < roc_auc_score(data.y_holdout, champion.holdout) < intervals["holdout_auc"][1]
     b = intervals["baseline"]
     assert b["model"] == baseline.name and b["threshold"] == baseline.threshold
     assert b["holdout_auc"] == pytest.approx(roc_auc_score(data.y_holdout, baseline.holdout))

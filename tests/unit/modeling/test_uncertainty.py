@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from credit_scoring.modeling.cost import best_threshold, cost_per_client
+from credit_scoring.modeling.cost import best_threshold, cost_per_client, scores_at
 from credit_scoring.modeling.uncertainty import bootstrap_intervals, cost_ratio_sensitivity
 
 
@@ -42,3 +42,7 @@ def test_a_costlier_missed_default_lowers_the_threshold_and_refuses_more():
     assert table.loc[1, "seuil"] == best_threshold(oof["TARGET"], oof["proba"], 10, 1)[0]
     assert table.loc[1, "cout_par_client"] == pytest.approx(cost_per_client(y[10000:], p[10000:],
                                                                             table.loc[1, "seuil"], 10, 1))
+    at = scores_at(y[10000:], p[10000:], table.loc[2, "seuil"], 20, 1)
+    assert table.loc[2, "taux_de_refus"] == (at.tp + at.fp) / 10000
+    assert (table.loc[2, "rappel"], table.loc[2, "precision"]) == (at.recall, at.precision)
+    assert list(table.columns) == ["rapport_fn_fp", "seuil", "taux_de_refus", "rappel", "precision", "cout_par_client"]
