@@ -24,7 +24,7 @@ def test_the_champion_run_logs_its_parameters_metrics_artifacts_and_registers_th
         path.write_bytes(b"x")
     best = {"algorithm": "logistic_regression", "rounds": 0, "params": {"C": 0.5}}
     metrics = {"threshold": 0.12, "holdout_auc": 0.7, "holdout_cost_per_client": 0.5, "algorithm": "x",
-               "variants": {"raw": {"auc": 0.69}}, "intervals": {}}
+               "variants": {"raw": {"auc": 0.69}}, "intervals": {"holdout_auc": [0.6, 0.8]}}
     version, run_id = log_champion(model, best, COSTS, metrics, [figure, curve, table], data.X)
     run = mlflow.get_run(run_id)
     assert run.info.run_name == "threshold"
@@ -33,8 +33,13 @@ def test_the_champion_run_logs_its_parameters_metrics_artifacts_and_registers_th
                                "model_C": "0.5", "cost_fn": "10", "cost_fp": "1"}
     assert run.data.metrics["threshold"] == 0.12 and run.data.metrics["holdout_auc"] == 0.7
     assert run.data.metrics["variant_raw_auc"] == 0.69 and "algorithm" not in run.data.metrics
+    assert (run.data.metrics["holdout_auc_ci_low"], run.data.metrics["holdout_auc_ci_high"]) == (0.6, 0.8)
     client = mlflow.MlflowClient()
     logged = {a.path for folder in ("figures", "plots") for a in client.list_artifacts(run_id, folder)}
     logged |= {a.path for a in client.list_artifacts(run_id)}
     assert {"figures/roc.png", "plots/roc.csv", "thresholds.csv"} <= logged
     assert str(client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS).version) == version == "1"
+    # a run without variants nor intervals (an older threshold.json) logs what it has and registers version 2
+    plain = {k: v for k, v in metrics.items() if k not in ("variants", "intervals")}
+    second, _ = log_champion(model, best, COSTS, plain, [], data.X)
+    assert second == "2" and str(client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS).version) == "2"

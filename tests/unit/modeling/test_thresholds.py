@@ -130,3 +130,11 @@ def test_bundle_json_holds_what_the_api_needs():
                     "algorithm": "lightgbm", "threshold": 0.09, "features": ["a", "b"], "cost": COSTS,
                     "metrics": {"threshold": 0.09, "holdout_auc": 0.78}, "data_source": "synthetic",
                     "exclude_protected": ["CODE_GENDER"]}
+
+
+def test_the_refit_of_a_hist_gradient_boosting_runs_every_round_with_the_seed_given():
+    data = small_training()
+    best = {"algorithm": "hist_gradient_boosting", "params": {"max_leaf_nodes": 4}, "rounds": 5}
+    model = refit(best, data, 3, ESTIMATOR)
+    hgb = model[-1] if hasattr(model, "steps") else model
+    assert hgb.early_stopping is False and hgb.n_iter_ == 5 and hgb.random_state == 3

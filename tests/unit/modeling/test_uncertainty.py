@@ -8,7 +8,13 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from credit_scoring.modeling.cost import best_threshold, cost_per_client, scores_at
-from credit_scoring.modeling.uncertainty import bootstrap_intervals, cost_ratio_sensitivity
+from credit_scoring.modeling.uncertainty import (
+    bootstrap_intervals,
+    compare_models,
+    cost_along,
+    cost_ratio_sensitivity,
+    interval_metrics,
+)
 
 
 def scored(n: int, seed: int):
@@ -46,3 +52,37 @@ def test_a_costlier_missed_default_lowers_the_threshold_and_refuses_more():
     assert table.loc[2, "taux_de_refus"] == (at.tp + at.fp) / 10000
     assert (table.loc[2, "rappel"], table.loc[2, "precision"]) == (at.recall, at.precision)
     assert list(table.columns) == ["rapport_fn_fp", "seuil", "taux_de_refus", "rappel", "precision", "cout_par_client"]
+
+
+def test_a_false_positive_costs_its_own_price_along_the_resamples():
+    y, p = scored(500, 3)
+    cost = {"fn": 10, "fp": 2}
+    along = cost_along(y[None, :], p[None, :], 0.1, cost)
+    assert along[0] == pytest.approx(cost_per_client(y, p, 0.1, 10, 2))
+
+
+def test_three_models_give_three_intervals_and_two_paired_differences():
+    y, p = scored(2000, 4)
+    rng = np.random.default_rng(5)
+    others = [np.clip(p + rng.normal(0, s, len(p)), 0, 1) for s in (0.02, 0.2)]
+    out = compare_models(y, [p, *others], [0.09, 0.09, 0.09], {"fn": 10, "fp": 1}, 200, 0)
+    assert len(out["auc"]) == len(out["cost"]) == 3
+    assert len(out["auc_difference"]) == len(out["cost_difference"]) == 2
+    cost_gap = cost_per_client(y, p, 0.09, 10, 1) - cost_per_client(y, others[1], 0.09, 10, 1)
+    assert out["cost_difference"][1][0] <= cost_gap <= out["cost_difference"][1][1]
+    auc_gap = roc_auc_score(y, p) - roc_auc_score(y, others[1])
+    assert out["auc_difference"][1][0] < auc_gap < out["auc_difference"][1][1] and out["auc_difference"][1][0] > 0
+    one = bootstrap_intervals(y, p, 0.09, {"fn": 10, "fp": 1}, 200, 0)
+    assert list(one) == ["level", "resamples", "holdout_auc", "holdout_cost_per_client"]
+    assert (one["level"], one["resamples"], one["holdout_auc"]) == (0.95, 200, out["auc"][0])
+
+
+def test_the_mlflow_names_of_the_intervals():
+    baseline = {"threshold": 0.1, "holdout_auc": 0.75, "holdout_cost_per_client": 0.5,
+                "holdout_auc_interval": [0.7, 0.8], "holdout_cost_interval": [0.4, 0.6]}
+    intervals = {"holdout_auc": [0.7, 0.8], "baseline": baseline, "brier_prior": 0.07}
+    assert interval_metrics(intervals) == {
+        "holdout_auc_ci_low": 0.7, "holdout_auc_ci_high": 0.8, "baseline_threshold": 0.1,
+        "baseline_holdout_auc": 0.75, "baseline_holdout_cost_per_client": 0.5, "baseline_holdout_auc_ci_low": 0.7,
+        "baseline_holdout_auc_ci_high": 0.8, "baseline_holdout_cost_per_client_ci_low": 0.4,
+        "baseline_holdout_cost_per_client_ci_high": 0.6, "brier_prior": 0.07}
