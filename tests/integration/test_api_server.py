@@ -11,19 +11,13 @@ from pathlib import Path
 
 import httpx
 
-from app.api.service import ScoringService
 from credit_scoring.production.events import create_store, read_events
 from tests.conftest import start_api, stop_service
 from tests.integration.test_api import KEY, count_predictions
 
 
-def known_clients(project: Path) -> list[int]:
-    service = ScoringService.load(project / "models" / "champion", project / "models" / "explain", project / "data")
-    return [int(i) for i in service.table.index[:5]]
-
-
-def test_shutdown_flushes_every_event_of_a_real_server(explained_project, tmp_path):
-    known = known_clients(explained_project)
+def test_shutdown_flushes_every_event_of_a_real_server(explained_project, service, tmp_path):
+    known = [int(i) for i in service.table.index[:5]]
     url = f"sqlite:///{tmp_path / 'events.db'}"
     base, process = start_api(explained_project, url, tmp_path / "api.log")
     try:
