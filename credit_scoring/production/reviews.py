@@ -18,16 +18,15 @@ The monitor reads `reviews_frame` and reports the override rate per period (`ove
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import BigInteger, CheckConstraint, Column, Engine, Integer, MetaData, Table, Text, insert, select, text
-from sqlalchemy.exc import IntegrityError, InternalError, OperationalError, ProgrammingError
+from sqlalchemy import BigInteger, CheckConstraint, Column, Engine, Integer, MetaData, Table, Text, insert, select
 
 from credit_scoring.modeling.bundle import DECISION_GRANTED, DECISION_REFUSED
-from credit_scoring.production.events import UTCDateTime, create_store, create_tables, prediction_events
+from credit_scoring.production.append_only import create_append_only
+from credit_scoring.production.events import UTCDateTime, create_store, prediction_events
 from credit_scoring.production.performance import PERIODS
 
 ACTIONS = ("confirm", "override")
@@ -38,7 +37,6 @@ REASON_PATTERN = f"^{_TEXT}{_NOT_BLANK}{_TEXT}{_NOT_BLANK}{_TEXT}{_NOT_BLANK}{_T
 """At least three characters other than spaces, tabs and line breaks, and no NUL (PostgreSQL's text refuses it):
 written so that Python and the JSON Schema (ECMA-262) regular expressions of the API contract agree."""
 REVIEWER_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
-APPEND_ONLY = "decision_reviews is append-only: a review is never changed nor deleted"
 _DECISIONS_SQL = f"('{DECISION_GRANTED}', '{DECISION_REFUSED}')"
 
 metadata = MetaData()
@@ -66,24 +64,6 @@ decision_reviews = Table(
 )
 REVIEW_COLUMNS = ["review_id", "client_id", "request_id", "model_decision", "model_version", "action",
                   "reviewed_decision", "reviewer", "reviewed_at"]  # the monitor's frame: no free text
-
-SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS decision_reviews_no_{op.lower()} BEFORE {op} ON decision_reviews "
-    f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END"
-    for op in ("UPDATE", "DELETE")
-]
-POSTGRES_FUNCTION = f"""CREATE OR REPLACE FUNCTION decision_reviews_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '{APPEND_ONLY} (% refused)', TG_OP USING ERRCODE = 'restrict_violation';
-END
-$$"""
-POSTGRES_TRIGGERS = {
-    "decision_reviews_no_change": "BEFORE UPDATE OR DELETE ON decision_reviews FOR EACH ROW",
-    "decision_reviews_no_truncate": "BEFORE TRUNCATE ON decision_reviews FOR EACH STATEMENT",
-}
-POSTGRES_LOCK = 2_022_522_518  # advisory lock serializing the trigger creation of API workers starting together
-
 
 class ReviewError(ValueError):
     """A review refused; `field` names the part of the request at fault."""
@@ -122,36 +102,9 @@ class Review:
     reviewed_at: datetime
 
 
-def _create_triggers(connection) -> None:
-    if connection.dialect.name == "sqlite":
-        for statement in SQLITE_TRIGGERS:
-            connection.execute(text(statement))
-        return
-    if connection.dialect.name != "postgresql":
-        raise NotImplementedError(f"append-only triggers for {connection.dialect.name} are not written")
-    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_LOCK})
-    connection.execute(text(POSTGRES_FUNCTION))
-    existing = set(connection.execute(text(
-        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'decision_reviews'::regclass")).scalars())
-    for name, when in POSTGRES_TRIGGERS.items():
-        if name not in existing:
-            connection.execute(text(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION decision_reviews_append_only()"))
-
-
-def create_review_tables(engine: Engine, attempts: int = 5) -> None:
-    """`decision_reviews` created if missing (`credit_scoring.production.events.create_tables`), with its append-only
-    triggers. Idempotent and safe for API workers starting together: SQLite's CREATE TRIGGER IF NOT EXISTS runs
-    under the database's write lock, PostgreSQL's creation under an advisory lock; a failed attempt is retried."""
-    create_tables(engine, decision_reviews)
-    for attempt in range(attempts):
-        try:
-            with engine.begin() as connection:
-                _create_triggers(connection)
-            return
-        except (IntegrityError, InternalError, ProgrammingError, OperationalError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
+def create_review_tables(engine: Engine) -> None:
+    """`decision_reviews` created if missing, append-only (`credit_scoring.production.append_only`)."""
+    create_append_only(engine, decision_reviews)
 
 
 def create_review_store(url: str | None = None) -> Engine:
