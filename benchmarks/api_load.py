@@ -68,7 +68,8 @@ function done(summary, latency, requests)
   io.write(string.format("SENT %%d\\n", sent))
 end
 """
-PREDICT = ('return wrk.format("POST", "/predict", {["Content-Type"] = "application/json"}, line)')
+PREDICT = ('return wrk.format("POST", "/predict", {["Content-Type"] = "application/json", ["X-API-Key"] = "'
+           + API_KEY + '"}, line)')
 EXPLAIN = 'return wrk.format("GET", "/clients/" .. line .. "/explanation", {["X-API-Key"] = "' + API_KEY + '"})'
 
 
@@ -171,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
             scripts[name].write_text(LUA % {"file": tmp / file, "request": request})
         env = {**os.environ, "MODEL_DIR": model_dir, "EXPLAIN_DIR": explain_dir, "DATA_DIR": data_dir,
                "API_KEY": API_KEY, "EVENTS_URL": events_url, "RATE_LIMIT": "1000000/second",
+               "TOKEN_SECRET": "benchmark-token-secret-0123456789abcdef",  # several workers need one
                "WORKERS": str(args.workers)}
         before = len(read_events(create_store(events_url))) if args.events_url else 0
         process = start(env, args.port, args.serve.resolve())

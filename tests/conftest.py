@@ -2,6 +2,7 @@
 
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import yaml
@@ -110,6 +111,49 @@ def explained_project(tmp_path_factory) -> Path:
 
 
 API_KEY = "test-key-for-personal-data"
+PASSWORD = "mot-de-passe-de-test"
+PEOPLE = {"a.conseil": "advisor", "r.revue": "reviewer", "k.risque": "risk", "d.admin": "admin"}
+"""One account per role, all with PASSWORD, in every test API's event store (`add_people`)."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashes():
+    """argon2 with low costs in the tests (the production parameters take 0.2 to 0.4 s a hash on this machine):
+    the hash carries its parameters, so an API process verifies it at the same low cost. The throttling test
+    puts the production hasher back."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from credit_scoring.production import accounts
+
+    with pytest.MonkeyPatch.context() as mp:
+        quick = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+        mp.setattr(accounts, "_hasher", lambda: quick)
+        accounts._decoy_hash.cache_clear()
+        yield
+    accounts._decoy_hash.cache_clear()
+
+
+def add_people(events_url: str) -> None:
+    """PEOPLE's accounts in the event store at `events_url` (those already there are kept)."""
+    from credit_scoring.production import accounts
+    from credit_scoring.production.events import create_store
+
+    engine = create_store(events_url)
+    accounts.create_account_tables(engine)
+    known = {user.name for user in accounts.list_users(engine)}
+    for name, role in PEOPLE.items():
+        if name not in known:
+            accounts.add_user(engine, name, role, PASSWORD)
+    engine.dispose()
+
+
+def signed_in(client, name: str) -> dict:
+    """The Authorization header of `name` (one of PEOPLE), signed in through POST /auth/token of `client` (an
+    httpx or Litestar test client)."""
+    response = client.post("/auth/token", data={"username": name, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture(scope="session")
@@ -123,14 +167,15 @@ def service(explained_project):
 
 @contextmanager
 def in_process_api(service, events_url: str):
-    """The API app over ``service`` in process (Litestar's TestClient runs its lifespan), the key `API_KEY`, its
-    events in ``events_url``, no practical rate limit."""
+    """The API app over ``service`` in process (Litestar's TestClient runs its lifespan), the key `API_KEY`, the
+    accounts of PEOPLE, its events in ``events_url``, no practical rate limit."""
     from litestar.testing import TestClient
 
     from app.api.server import create_app
     from app.api.settings import Settings
 
     settings = Settings(api_key=API_KEY, events_url=events_url, rate_limit=("second", 100_000))
+    add_people(events_url)
     with TestClient(create_app(settings, service=service)) as client:
         yield client
 
@@ -196,11 +241,20 @@ def start_api(project: Path, events_url: str, log_file: Path) -> tuple[str, obje
     return url, start_service("app.api", api_environment(project, events_url, port), f"{url}/health", log_file)
 
 
+class ApiService(NamedTuple):
+    url: str
+    key: str  # the bootstrap key (API_KEY)
+    events_url: str  # its event store, where PEOPLE have their accounts
+    log: Path
+
+
 @pytest.fixture(scope="session")
 def api_service(explained_project, tmp_path_factory):
-    """The real prediction API (`python -m app.api`) on a free loopback port, serving `explained_project`:
-    yields (base URL, API key)."""
+    """The real prediction API (`python -m app.api`) on a free loopback port, serving `explained_project`, with
+    the accounts of PEOPLE."""
     logs = tmp_path_factory.mktemp("api_service")
-    url, process = start_api(explained_project, f"sqlite:///{logs / 'events.db'}", logs / "api.log")
-    yield url, API_KEY
+    events_url = f"sqlite:///{logs / 'events.db'}"
+    add_people(events_url)
+    url, process = start_api(explained_project, events_url, logs / "api.log")
+    yield ApiService(url, API_KEY, events_url, logs / "api.log")
     stop_service(process)

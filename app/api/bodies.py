@@ -255,16 +255,15 @@ class OutcomesStored(Struct):
 
 # Decision reviews
 class ReviewIn(Struct, forbid_unknown_fields=True, kw_only=True):
-    """A relationship manager's review of the model's decision for a known client: confirmed or overridden, why,
-    by whom. Without `request_id` the client is scored now and that decision is reviewed."""
+    """A relationship manager's review of the model's decision for a known client: confirmed or overridden, and
+    why; the reviewer is the signed-in person. Without `request_id` the client is scored now and that decision is
+    reviewed."""
 
     action: Annotated[Literal["confirm", "override"],
                       Meta(description="confirm: the model's decision stands; override: the other decision")]
     reason: Annotated[str, Meta(min_length=3, max_length=2000, pattern=REASON_PATTERN,
                                 description="Why, in free text: 3 to 2000 characters, at least three of them other "
                                             "than spaces, tabs and line breaks, no NUL character")]
-    reviewer: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
-                                  description="The reviewer's identifier: letters, digits, '.', '_' or '-'")]
     request_id: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[0-9A-Za-z._:-]+$",
                                     description="The decision reviewed (a prediction's request_id for this "
                                                 "client); by default the client is scored now")] | None = None
@@ -314,3 +313,44 @@ class RecourseAnswer(Struct):
                                                              "(null: amount or instalment missing)")]
     proposals: Annotated[list[ProposalOut], Meta(description="Refused: what would be granted; granted: the "
                                                              "margin; empty when no such change exists")]
+
+
+class AccessOut(Struct):
+    """One recorded access to a client's data: who (a user's name, or a key's application and id), when, through
+    which route, under which request id."""
+
+    accessed_at: datetime
+    who: str
+    kind: Literal["user", "key"]
+    client_id: int | None
+    route: str
+    request_id: str
+
+
+class ClientAccesses(Struct):
+    client_id: int
+    accesses: list[AccessOut]
+
+
+class LoginForm(Struct, kw_only=True):
+    """OAuth2 password flow (RFC 6749 §4.3), form-encoded."""
+
+    username: Annotated[str, Meta(min_length=1, max_length=256)]
+    password: Annotated[str, Meta(min_length=1, max_length=1024)]
+    grant_type: Literal["password"] | None = None
+    scope: str = ""
+
+
+class TokenAnswer(Struct):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+    name: str
+    role: str
+
+
+class Me(Struct):
+    name: str
+    kind: Literal["user", "key"]
+    role: str | None
+    rights: list[str]

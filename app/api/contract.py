@@ -1,13 +1,13 @@
 """The OpenAPI document as the server's exact contract (`complete_contract`, applied once to the generated document).
 
-Litestar documents each route's success and, for routes with parameters, a 400. The server also answers 401 and
-503 on keyed routes, 404 for an unknown client, 409 for a conflicting outcome or review, 413 for a body over
-`MAX_BODY_BYTES`, 429 with `Retry-After` past the rate limit, and 503 with `Retry-After` when the event store does
-not take a decision's record: each is added here, per route, with the error body every refusal carries. The
-constraints the server enforces are copied from where they are enforced: the request bodies' limits and their
-refusal of unknown fields from msgspec's own JSON schema of the structs that decode them (Litestar's generator
-drops a bound of 0 and never says `additionalProperties: false`), the query and path parameters' from their
-`Parameter` declarations.
+Litestar documents each route's success and, for routes with parameters, a 400. The server also answers 401 and 403
+on secured routes, 503 on those whose answers go to the access log, 404 for an unknown client, 409 for a
+conflicting outcome or review, 413 for a body over `MAX_BODY_BYTES`, 429 with `Retry-After` past the rate limit,
+and 503 with `Retry-After` when the event store does not take a decision's record: each is added here, per route,
+with the error body every refusal carries. The constraints the server enforces are copied from where they are
+enforced: the request bodies' limits and their refusal of unknown fields from msgspec's own JSON schema of the
+structs that decode them (Litestar's generator drops a bound of 0 and never says `additionalProperties: false`),
+the query and path parameters' from their `Parameter` declarations.
 """
 
 from __future__ import annotations
@@ -74,16 +74,27 @@ def statuses(method: str, path: str, operation) -> dict[str, OpenAPIResponse]:
         found["400"] = _error("Invalid request: `detail` and `extra` name each field at fault")
     if operation.request_body:
         found["413"] = _error("Body larger than the server accepts (MAX_BODY_BYTES)")
+    personal = bool(getattr(operation, "personal_data", False))
     if operation.security:
-        found["401"] = _error("Missing or wrong X-API-Key header")
-        found["503"] = _error("The server has no API key configured: personal data stay closed")
+        found["401"] = _error("No valid credentials: a person's token (Authorization: Bearer, from POST /auth/token) "
+                              "or an application's key (X-API-Key), missing, expired, revoked or tampered with")
+        right = getattr(operation, "required_right", "")
+        if right:
+            found["403"] = _error(f"The caller's role or key lacks the right `{right}`")
+    if personal:
+        found["503"] = _error("The access log did not record the access: no personal data is answered unrecorded")
     if "{client_id}" in path or (method, path) in UNKNOWN:
         found["404"] = _error("Unknown client (SK_ID_CURR), or unknown decision (request_id)")
+    if (method, path) == ("post", "/auth/token"):
+        found["401"] = _error("Wrong name or password, or a disabled account (one answer for all three)")
+        found["429"] = _error("Too many requests from this address, or too many wrong passwords in a row for this "
+                              "name: wait for `Retry-After` seconds", retry=True)
     if (method, path) in CONFLICTS:
         found["409"] = _error(CONFLICTS[(method, path)])
     if (method, path) in RECORDED:
         description = "The event store did not record the decision in time: no decision is served unrecorded"
-        found["503"] = _error(description + (" (or no API key configured)" if operation.security else ""), retry=True)
+        found["503"] = _error(description + (" (or the access log did not record the access)" if personal else ""),
+                              retry=True)
     return found
 
 

@@ -5,7 +5,8 @@ default 8000; ``WORKERS``, uvicorn processes, default 1); every other setting co
 (`app.api.settings`).
 
 The routes are controllers by domain (`app.api.controllers`): the served model, scoring, one client, groups of
-clients; the last two hold personal data and need the ``X-API-Key`` header (`app.api.security`). OpenAPI 3.1 is
+clients, and more; each route declares who may call it (`app.api.security`): people by a token, applications by
+a key; the answers holding personal data are recorded in the access log (`app.api.personal_data`). OpenAPI 3.1 is
 served at ``/schema`` (``/schema/openapi.json``). Concurrent ``/predict`` requests are scored together (see
 `app.api.batcher.Batcher`), and a prediction is answered only once its event is committed to the event store (many
 requests' events share a commit; a store that does not answer makes the request fail with 503).
@@ -31,8 +32,9 @@ from app.api.contract import complete_contract, feature_choices
 from app.api.controllers import CONTROLLERS
 from app.api.dependencies import provide_filters
 from app.api.errors import EXCEPTION_HANDLERS
+from app.api.personal_data import AccessLog
 from app.api.runtime import Scorer, provide_scorer
-from app.api.security import API_KEY_HEADER, API_KEY_SCHEME
+from app.api.security import API_KEY_HEADER, SECURITY_SCHEMES, Authenticator
 from app.api.service import ScoringService
 from app.api.settings import Settings
 from credit_scoring.production.events import EventWriter, create_store
@@ -64,23 +66,28 @@ def serving(settings: Settings, service: ScoringService | None) -> Callable[[Lit
 OPENAPI = OpenAPIConfig(
     title="Prêt à dépenser — credit scoring API", version="1.0.0",
     description="Probability of default, decision, explanations and client data for relationship managers' "
-                f"tools. Routes under /clients and /population need the `{API_KEY_HEADER}` header.",
-    components=Components(security_schemes={"apiKey": API_KEY_SCHEME}),
+                "tools. People sign in at POST /auth/token (OAuth2 password flow) and send the token as "
+                f"`Authorization: Bearer`; applications send their key in the `{API_KEY_HEADER}` header. Each "
+                "operation shows the schemes it accepts; answers holding a client's personal data are recorded in "
+                "the access log.",
+    components=Components(security_schemes=SECURITY_SCHEMES),
 )
 
 
 def create_app(settings: Settings | None = None, service: ScoringService | None = None) -> Litestar:
     """The API over the pipeline's outputs (or over a given service, for tests)."""
     settings = settings or Settings.from_env()
+    headers = ["Content-Type", "Authorization", API_KEY_HEADER]
     cors = CORSConfig(allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                      allow_headers=["Content-Type", API_KEY_HEADER]) if settings.cors_origins else None
+                      allow_headers=headers) if settings.cors_origins else None
     app = Litestar(
         route_handlers=CONTROLLERS,
         dependencies={"scorer": Provide(provide_scorer, sync_to_thread=False),
                       "filters": Provide(provide_filters, sync_to_thread=False)},
         lifespan=[serving(settings, service)],
-        state=State({"settings": settings}),
-        middleware=[RateLimitConfig(rate_limit=settings.rate_limit).middleware],
+        state=State({"settings": settings,
+                     "authenticator": Authenticator(settings.token_secret, settings.token_minutes, settings.api_key)}),
+        middleware=[RateLimitConfig(rate_limit=settings.rate_limit).middleware, AccessLog()],
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,
         exception_handlers=EXCEPTION_HANDLERS,
@@ -105,7 +112,10 @@ LOG_CONFIG = {
 def main() -> None:
     import uvicorn
 
-    Settings.from_env()  # refuse a malformed configuration before any worker starts
+    settings = Settings.from_env()  # refuse a malformed configuration before any worker starts
+    if int(os.environ.get("WORKERS", "1")) > 1 and settings.token_secret is None:
+        raise SystemExit("TOKEN_SECRET is required with several WORKERS: each process would otherwise sign tokens "
+                         "with its own random secret, and refuse the others'")
     uvicorn.run("app.api.server:create_app", factory=True, host=os.environ.get("HOST", "127.0.0.1"),
                 port=int(os.environ.get("PORT", "8000")), workers=int(os.environ.get("WORKERS", "1")),
                 log_config=LOG_CONFIG, access_log=False)

@@ -4,8 +4,12 @@
   (default ``data``: the known clients, from ``data/prepared`` and ``data/features``);
 - ``DATABASE_URL`` (and ``DATABASE_SCHEMA``, default ``bank``): read the known clients from the bank database
   instead (`credit_scoring.dataset.bank`), as its read-only role: a PostgreSQL role that may write is refused;
-- ``API_KEY``: the key ``/clients…`` and ``/population…`` require in the ``X-API-Key`` header (personal data);
-  without it those routes answer 503;
+- ``API_KEY``: a bootstrap application key (``X-API-Key`` header) holding every key scope, for tests, demos and
+  CI; a production deployment sets none and gives each application its own key (``python -m app.users key``);
+- ``TOKEN_SECRET`` (at least 32 characters): signs people's tokens; without it a random secret is made at start
+  (tokens then end with the process; refused with several workers); ``TOKEN_MINUTES`` (default 30): a token's
+  lifetime; ``LOGIN_MAX_FAILURES`` (default 5) wrong passwords in a row lock a name for ``LOGIN_LOCK_SECONDS``
+  (default 900);
 - ``EVENTS_URL``: the prediction event store (default ``sqlite:///events.db``; a PostgreSQL URL works);
 - ``RATE_LIMIT`` (requests per client address, default ``100/second``; units second, minute, hour, day);
 - ``CORS_ORIGINS``: comma-separated origins allowed to call from a browser (default none);
@@ -25,8 +29,23 @@ from litestar.middleware.rate_limit import DurationUnit
 from app.api.service import ScoringService
 from credit_scoring.common import paths
 from credit_scoring.dataset.bank.database import DEFAULT_SCHEMA
+from credit_scoring.production.accounts import LoginPolicy
 
 RATE_UNITS = ("second", "minute", "hour", "day")
+MIN_SECRET = 32
+
+
+def _number(env, name: str, default: float) -> float:
+    text = env.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {text!r}")
+    return value
 
 
 def parse_rate_limit(text: str) -> tuple[DurationUnit, int]:
@@ -49,6 +68,15 @@ class Settings:
     max_body_bytes: int = 4_000_000
     database_url: str | None = None
     database_schema: str = DEFAULT_SCHEMA
+    token_secret: str | None = None
+    token_minutes: float = 30.0
+    login: LoginPolicy = field(default_factory=LoginPolicy)
+
+    def __post_init__(self) -> None:
+        if self.token_secret is not None and len(self.token_secret) < MIN_SECRET:
+            raise ValueError(f"TOKEN_SECRET must hold at least {MIN_SECRET} characters (random, from a secret store)")
+        if not 0 < self.token_minutes <= 24 * 60:
+            raise ValueError(f"TOKEN_MINUTES must be a number of minutes in (0, 1440], got {self.token_minutes}")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,6 +92,10 @@ class Settings:
             max_body_bytes=int(env.get("MAX_BODY_BYTES", cls.max_body_bytes)),
             database_url=env.get("DATABASE_URL") or None,
             database_schema=env.get("DATABASE_SCHEMA", cls.database_schema),
+            token_secret=env.get("TOKEN_SECRET") or None,
+            token_minutes=_number(env, "TOKEN_MINUTES", cls.token_minutes),
+            login=LoginPolicy(max_failures=int(_number(env, "LOGIN_MAX_FAILURES", LoginPolicy.max_failures)),
+                              lock_seconds=int(_number(env, "LOGIN_LOCK_SECONDS", LoginPolicy.lock_seconds))),
         )
 
     def load_service(self) -> ScoringService:

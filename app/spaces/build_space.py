@@ -48,10 +48,11 @@ SERVICES = {
             "over the champion model and client data rebuilt by `dvc repro` from the repository's "
             "`params.yaml`.\n\n"
             "- OpenAPI: `/schema`; health: `/health`.\n"
-            "- Routes under `/clients` and `/population` need the header `X-API-Key`; the key is the Space "
-            "secret `API_KEY`.\n"
-            "- Prediction events go to `EVENTS_URL` (default: an SQLite file inside the container, lost when "
-            "the Space restarts; set a PostgreSQL URL as a Space secret to keep them).\n"
+            "- People sign in at `POST /auth/token` (accounts made with `python -m app.users` against "
+            "`EVENTS_URL`); applications send their key in `X-API-Key`. Each operation of `/schema` names its "
+            "security and the right it needs.\n"
+            "- Space secrets: `TOKEN_SECRET` (signs people's tokens) and `EVENTS_URL` (a PostgreSQL URL holding "
+            "the decisions, the accounts and the access log, which must outlive a restart of the Space).\n"
         ),
     ),
     "ui": Service(
@@ -61,7 +62,8 @@ SERVICES = {
         short_description="Tableau de bord des chargés de relation",
         body=(
             "Gradio dashboard for relationship managers (in French): `python -m app.ui`. It only speaks HTTP "
-            "to the prediction API, at the Space variable `API_URL`, with the Space secret `API_KEY`.\n"
+            "to the prediction API, at the Space variable `API_URL`. It holds no key: each person signs in with "
+            "their own account, and the API answers only what that person's role allows.\n"
         ),
     ),
 }

@@ -3,8 +3,9 @@
 The token comes from the environment (`HF_TOKEN`, as huggingface_hub reads it). Secrets are passed by the name of
 the environment variable that holds them, never on the command line:
 
-    python -m app.spaces.push_space push build/space-api --space-id owner/home-credit-api --secret API_KEY
-    python -m app.spaces.push_space push build/space-ui --space-id owner/home-credit-ui --secret API_KEY \\
+    python -m app.spaces.push_space push build/space-api --space-id owner/home-credit-api \\
+        --secret TOKEN_SECRET --secret EVENTS_URL
+    python -m app.spaces.push_space push build/space-ui --space-id owner/home-credit-ui \\
         --variable API_URL="$(python -m app.spaces.push_space url owner/home-credit-api)"
 """
 

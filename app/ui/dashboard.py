@@ -1,12 +1,11 @@
 """The page: its components, laid out section by section, and the handlers that fill them
-from the API."""
+from the API as the signed-in person (`app.ui.session`)."""
 
 from __future__ import annotations
 
 import logging
 import math
 from collections.abc import Callable
-from functools import wraps
 
 import gradio as gr
 import pandas as pd
@@ -58,6 +57,7 @@ from app.ui.content import (
     search_filters,
     whatif_sentence,
 )
+from app.ui.session import UNEXPECTED, Gate
 
 log = logging.getLogger("app.ui")
 
@@ -65,6 +65,7 @@ log = logging.getLogger("app.ui")
 # --------------------------------------------------------------------------------------------------------
 # The page
 # --------------------------------------------------------------------------------------------------------
+NO_CLIENT = "## 2. Le client\nAucun client choisi pour l'instant."
 INTRO = ("# Prêt à dépenser — score de crédit d'un client\n"
          "Cette page montre le **risque de défaut de paiement** estimé pour un client, la **décision "
          "proposée**, les **raisons** qui l'expliquent, les **données** du client et leur "
@@ -82,22 +83,29 @@ class Dashboard:
 
     def __init__(self, api: ScoringApi) -> None:
         self.api = api
+        self.gate = Gate(api)
 
     def build(self) -> gr.Blocks:
         with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=LETTER_CACHE) as page:
             self.model_state = gr.State(None)   # /model and /features, fetched again if the API was down at load
             self.client_state = gr.State(None)  # the shown client: /clients/{id} and its explanation
             gr.Markdown(INTRO)
-            self.model_info = gr.Markdown("", elem_id="model-info")
-            self.message = gr.HTML("", elem_id="message")
-            self._search_section()
-            self.client_title = gr.Markdown("## 2. Le client\nAucun client choisi pour l'instant.",
-                                            elem_id="client-title")
-            with gr.Column(visible=False) as self.client_area, gr.Tabs():
-                self._score_tab()
-                self._data_tab()
-                self._compare_tab()
-                self._whatif_tab()
+            self.gate.login_form()
+            with gr.Column(visible=False) as self.main_area:
+                self.gate.banner()
+                self.model_info = gr.Markdown("", elem_id="model-info")
+                self.message = gr.HTML("", elem_id="message")
+                self._search_section()
+                self.client_title = gr.Markdown(NO_CLIENT, elem_id="client-title")
+                with gr.Column(visible=False) as self.client_area, gr.Tabs():
+                    self._score_tab()
+                    self._data_tab()
+                    self._compare_tab()
+                    self._whatif_tab()
+            self.gate.attach(self.main_area, self.review_area, {
+                self.client_state: None, self.client_area: gr.update(visible=False), self.client_title: NO_CLIENT,
+                self.message: "", self.results: pd.DataFrame(columns=TABLE_COLUMNS), self.results_summary: "",
+                self.pick: gr.update(choices=[], value=None), self.client_id: None})
             self._wire(page)
         return page
 
@@ -156,9 +164,14 @@ class Dashboard:
         self.letter_status = gr.HTML("", elem_id="letter-status")
 
     def _review_section(self) -> None:
+        with gr.Column(visible=False) as self.review_area:  # for reviewers only (the API refuses the others)
+            self._review_form()
+        self.review_history = gr.HTML("", elem_id="review-history")
+
+    def _review_form(self) -> None:
         gr.Markdown("### Revue par une personne\nLe client peut demander qu'une personne réexamine la décision du "
                     "modèle. Confirmez-la ou infirmez-la, en donnant le motif\u00a0: la revue est enregistrée "
-                    "avec votre identifiant et ne peut plus être modifiée.")
+                    "à votre nom (votre identifiant de connexion) et ne peut plus être modifiée.")
         self.review_action = gr.Radio(REVIEW_ACTIONS, value="confirm", label="Votre décision sur ce dossier",
                                       elem_id="review-action")
         self.review_outcome = gr.Markdown("", elem_id="review-outcome")
@@ -166,12 +179,9 @@ class Dashboard:
                                         info="De 3 à 2\u202f000 caractères (au moins trois qui ne sont pas des "
                                              "espaces), par exemple les éléments nouveaux du dossier.",
                                         elem_id="review-reason")
-        self.reviewer = gr.Textbox(label="Votre identifiant (obligatoire)", max_lines=1, elem_id="reviewer",
-                                   info="Lettres sans accent, chiffres, points ou tirets, par exemple j.dupont.")
         self.submit_review = gr.Button("Enregistrer la revue", variant="primary", elem_id="submit-review",
                                        min_width=180)
         self.review_result = gr.HTML("", elem_id="review-result")
-        self.review_history = gr.HTML("", elem_id="review-history")
 
     def _data_tab(self) -> None:
         with gr.Tab("Données du client", id="data"):
@@ -237,7 +247,8 @@ class Dashboard:
         try:
             state = self.ensure_model(None)
         except ApiError as e:
-            return {self.message: alert(str(e)), self.model_info: "", self.model_state: None}
+            return {self.message: alert(str(e)), self.gate.login_message: alert(str(e)), self.model_info: "",
+                    self.model_state: None}
         return {self.model_state: state, self.model_info: model_markdown(state["model"]), self.message: "",
                 **dict(zip(self.feature_pickers, self.picker_updates(state, [None] * 3)))}
 
@@ -329,14 +340,14 @@ class Dashboard:
                  "«\u00a0Télécharger la lettre au client (PDF)\u00a0».</p>")
         return {self.message: "", self.letter: gr.update(value=path, visible=True), self.letter_status: ready}
 
-    def record_review(self, shown, action, reason, reviewer):
+    def record_review(self, shown, action, reason):
         """Send the review to the API: a confirmation and the history refreshed, or the refusal in words."""
         if not shown:
             return {self.message: alert("Choisissez d'abord un client, puis enregistrez votre revue.")}
         client_id = shown["client"]["sk_id_curr"]
         request_id = (shown.get("recourse") or {}).get("request_id")
         try:
-            review = self.api.add_review(client_id, action, reason or "", (reviewer or "").strip(), request_id)
+            review = self.api.add_review(client_id, action, reason or "", request_id)
         except ApiError as e:
             return {self.message: "", self.review_result: alert(f"Revue non enregistrée. {e}")}
         return {self.message: "", self.review_result: review_confirmation(review), self.review_reason: "",
@@ -384,64 +395,74 @@ class Dashboard:
 
     # ---- wiring ----------------------------------------------------------------------------------------
     def _wire(self, page: gr.Blocks) -> None:
-        message, pickers = self.message, self.feature_pickers
+        message, pickers, gate = self.message, self.feature_pickers, self.gate
         everything = [message, self.model_info, self.model_state, self.client_state, self.client_id,
                       self.client_title, self.client_area, self.badge, self.sentence, self.score_plot,
                       self.score_alt, self.reasons, self.contrib_plot, self.contrib_alt, self.data,
                       self.whatif_result, self.whatif_plot, self.whatif_alt, *self.whatif_inputs, *pickers,
                       *self.compare_outputs, self.recourse, self.letter, self.letter_status, self.review_action,
                       self.review_outcome, self.review_reason, self.review_result, self.review_history]
-        choices = [self.group, self.traits, *pickers]
-        show_inputs = [self.client_id, self.model_state, *choices]
-        page.load(safe(self.on_load, message), outputs=[message, self.model_info, self.model_state, *pickers])
+        signed_out = [*gate.outputs, *gate.cleared]  # what an ended session changes, beside each handler's own
+
+        def guarded(handler: Callable, outputs: list) -> dict:
+            """An event's handler run as the signed-in person, and its outputs with the sign-in form's."""
+            return {"fn": gate.safe(handler, message), "outputs": list(dict.fromkeys([*outputs, *signed_out]))}
+
+        page.load(public(self.on_load, message),
+                  outputs=[message, gate.login_message, self.model_info, self.model_state, *pickers])
+        page.unload(gate.forget)
+        signing_in = [*gate.outputs, gate.who, gate.review_area]
+        gate.sign_in_button.click(gate.sign_in, inputs=[gate.name, gate.password], outputs=signing_in)
+        gate.password.submit(gate.sign_in, inputs=[gate.name, gate.password], outputs=signing_in)
+        gate.sign_out_button.click(gate.sign_out, outputs=signed_out)
         listing = [self.results, self.results_summary, self.page_offset, message, self.pick]
         paged = [*self.filters_in, self.page_offset]
-        self.search.click(safe(lambda *a: self.list_clients(*a, 0), message), inputs=self.filters_in,
-                          outputs=listing)
-        self.next_page.click(safe(lambda *a: self.list_clients(*a[:-1], a[-1] + PAGE_SIZE), message),
-                             inputs=paged, outputs=listing)
-        self.previous_page.click(safe(lambda *a: self.list_clients(*a[:-1], max(0, a[-1] - PAGE_SIZE)), message),
-                                 inputs=paged, outputs=listing)
-        show_handler = safe(self.show_client_details, message)
-        self.show.click(show_handler, inputs=show_inputs, outputs=everything)
-        self.client_id.submit(show_handler, inputs=show_inputs, outputs=everything)
-        self.pick.input(show_handler, inputs=[self.pick, self.model_state, *choices], outputs=everything)
+        self.search.click(**guarded(lambda *a: self.list_clients(*a, 0), listing), inputs=self.filters_in)
+        self.next_page.click(**guarded(lambda *a: self.list_clients(*a[:-1], a[-1] + PAGE_SIZE), listing),
+                             inputs=paged)
+        self.previous_page.click(**guarded(lambda *a: self.list_clients(*a[:-1], max(0, a[-1] - PAGE_SIZE)),
+                                           listing), inputs=paged)
+        choices = [self.group, self.traits, *pickers]
+        show_inputs = [self.client_id, self.model_state, *choices]
+        showing = guarded(self.show_client_details, everything)
+        self.show.click(**showing, inputs=show_inputs)
+        self.client_id.submit(**showing, inputs=show_inputs)
+        self.pick.input(**showing, inputs=[self.pick, self.model_state, *choices])
         self.results.select(row_to_client, inputs=self.results, outputs=self.client_id).then(
-            show_handler, inputs=show_inputs, outputs=everything)
+            **showing, inputs=show_inputs)
         for control in choices:
-            control.input(safe(self.update_comparison, message),
-                          inputs=[self.client_state, self.model_state, *choices],
-                          outputs=[message, self.model_state, *self.compare_outputs])
-        self.simulate.click(safe(self.simulate_score, message), inputs=[self.client_state, *self.whatif_inputs],
-                            outputs=[message, self.whatif_result, self.whatif_plot, self.whatif_alt])
+            control.input(**guarded(self.update_comparison, [message, self.model_state, *self.compare_outputs]),
+                          inputs=[self.client_state, self.model_state, *choices])
+        self.simulate.click(**guarded(self.simulate_score, [message, self.whatif_result, self.whatif_plot,
+                                                            self.whatif_alt]),
+                            inputs=[self.client_state, *self.whatif_inputs])
         self.reset.click(self.reset_amounts, inputs=self.client_state, outputs=self.whatif_inputs)
-        self.prepare_letter.click(safe(self.make_letter, message), inputs=self.client_state,
-                                  outputs=[message, self.letter, self.letter_status])
+        self.prepare_letter.click(**guarded(self.make_letter, [message, self.letter, self.letter_status]),
+                                  inputs=self.client_state)
         self.review_action.change(self.outcome_of, inputs=[self.client_state, self.review_action],
                                   outputs=self.review_outcome)
-        self.submit_review.click(safe(self.record_review, message),
-                                 inputs=[self.client_state, self.review_action, self.review_reason, self.reviewer],
-                                 outputs=[message, self.review_result, self.review_reason, self.review_history])
+        self.submit_review.click(**guarded(self.record_review, [message, self.review_result, self.review_reason,
+                                                                self.review_history]),
+                                 inputs=[self.client_state, self.review_action, self.review_reason])
 
 
 def build_page(api: ScoringApi) -> gr.Blocks:
     return Dashboard(api).build()
 
 
-def safe(handler: Callable, message: gr.HTML) -> Callable:
-    """Run a handler; an API failure, or any unexpected error, becomes a French message in the page."""
+def public(handler: Callable, message: gr.HTML) -> Callable:
+    """A handler that needs no one signed in (the served model's public description): an API failure, or any
+    unexpected error, becomes a French message in the page."""
 
-    @wraps(handler)
-    def run(*args, **kwargs):
+    def run(*args):
         try:
-            return handler(*args, **kwargs)
+            return handler(*args)
         except ApiError as e:
             log.warning("API call failed: %s", e)
             return {message: alert(str(e))}
         except Exception:
             log.exception("dashboard handler %s failed", handler.__name__)
-            return {message: alert("Une erreur inattendue est survenue dans le tableau de bord. Réessayez ; si le "
-                                   "problème persiste, prévenez le support.")}
+            return {message: alert(UNEXPECTED)}
 
     return run
 

@@ -102,10 +102,12 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Stored:
-    """What a batch did: outcomes newly stored, and outcomes the store already held."""
+    """What a batch did: outcomes newly stored, outcomes the store already held, and the clients the batch's
+    decisions were served for (the access log records them)."""
 
     stored: int
     already: int
+    clients: tuple[int, ...] = ()
 
 
 def create_outcome_store(url: str | None = None) -> Engine:
@@ -219,7 +221,8 @@ def store_outcomes(engine: Engine, outcomes: list[Outcome], attempts: int = 3) -
                 received = datetime.now(UTC)
                 if new:
                     connection.execute(insert(loan_outcomes), [{**r, "received_at": received} for r in new])
-            return Stored(stored=len(new), already=len(outcomes) - len(new))
+            clients = tuple(sorted({r["client_id"] for r in rows if r["client_id"] is not None}))
+            return Stored(stored=len(new), already=len(outcomes) - len(new), clients=clients)
         except IntegrityError:
             if attempt == attempts:
                 raise

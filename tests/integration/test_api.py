@@ -1,8 +1,10 @@
-"""The prediction API: every endpoint, every kind of bad input, the API key, rate limits, CORS, the event store.
+"""The prediction API: every endpoint, every kind of bad input, the bootstrap key, rate limits, CORS, the event
+store.
 
 Most tests drive the app in process (Litestar's TestClient runs its lifespan) over the tiny project the pipeline
-built in `explained_project` (the real `python -m app.api` process is tested in
-tests/integration/test_api_server.py).
+built in `explained_project`, as an application holding the bootstrap key (`keyed`); the real `python -m app.api`
+process is tested in tests/integration/test_api_server.py, people's accounts and roles in
+tests/integration/test_access_control.py.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -19,7 +23,6 @@ from sqlalchemy.exc import OperationalError
 
 from app.api.bodies import Application, bounds
 from app.api.server import create_app
-from app.api.service import ScoringService
 from app.api.settings import Settings, parse_rate_limit
 from credit_scoring.dataset.schema import table
 from credit_scoring.modeling.bundle import load_bundle
@@ -29,10 +32,12 @@ from tests.conftest import API_KEY
 KEY = {"X-API-Key": API_KEY}
 
 
-@pytest.fixture(scope="module")
-def service(explained_project) -> ScoringService:
-    p = explained_project
-    return ScoringService.load(p / "models" / "champion", p / "models" / "explain", p / "data")
+@contextmanager
+def keyed(app) -> Iterator[TestClient]:
+    """The app in process, every request sent with the bootstrap key unless it says otherwise."""
+    with TestClient(app) as client:
+        client.headers.update(KEY)
+        yield client
 
 
 def settings(tmp_path, **overrides) -> Settings:
@@ -43,7 +48,7 @@ def settings(tmp_path, **overrides) -> Settings:
 
 @pytest.fixture(scope="module")
 def client(service, tmp_path_factory):
-    with TestClient(create_app(settings(tmp_path_factory.mktemp("events")), service=service)) as test_client:
+    with keyed(create_app(settings(tmp_path_factory.mktemp("events")), service=service)) as test_client:
         yield test_client
 
 
@@ -89,12 +94,13 @@ def test_the_filter_dependency_and_the_key_show_in_the_openapi_document(client):
     assert names("/clients") == [*FILTERS, "limit", "offset"]
     assert names("/population") == ["feature", *FILTERS, "ids", "bins"]
     assert names("/population/points") == ["x", "y", *FILTERS, "ids", "n"]
-    personal = [(path, method) for path, item in paths.items() for method, operation in item.items()
-                if operation.get("security") == [{"apiKey": []}]]
-    keyed = ("/clients", "/population", "/outcomes", "/recourse")  # personal data, the bank's outcome feed
-    assert sorted({path for path, _ in personal}) == sorted(p for p in paths if p.startswith(keyed))
-    assert all(operation.get("security") == [{"apiKey": []}] for path, item in paths.items()
-               if path.startswith(keyed) for operation in item.values())  # every method of those paths
+    secured = ("/clients", "/population", "/outcomes", "/recourse", "/predict")  # personal data, decisions
+    for path, item in paths.items():
+        for operation in item.values():
+            if path.startswith(secured):
+                assert {"bearer": []} in operation["security"], path
+            if path.startswith(secured[:4]):
+                assert operation["x-personal-data"] is True, path
 
 
 def test_a_known_client_scores_as_the_batch_features_of_the_featurize_stage(client, explained_project, known):
@@ -186,7 +192,7 @@ def test_a_bad_field_inside_a_batch_is_named_with_its_position(client):
 
 
 def test_an_oversized_body_is_refused(service, tmp_path):
-    with TestClient(create_app(settings(tmp_path, max_body_bytes=2_000), service=service)) as small:
+    with keyed(create_app(settings(tmp_path, max_body_bytes=2_000), service=service)) as small:
         response = small.post("/predict", content=json.dumps({"AMT_CREDIT": 1.0, "pad": "x" * 5_000}),
                               headers={"Content-Type": "application/json"})
     assert response.status_code == 413
@@ -230,17 +236,18 @@ PERSONAL = ["/clients", "/clients/{id}", "/clients/{id}/score", "/clients/{id}/e
 
 
 @pytest.mark.parametrize("path", PERSONAL)
-def test_client_data_needs_the_api_key(client, known, path):
+def test_client_data_needs_credentials(client, known, path):
     path = path.format(id=known[0])
-    assert client.get(path).status_code == 401
+    assert client.get(path, headers={"X-API-Key": ""}).status_code == 401
     assert client.get(path, headers={"X-API-Key": "wrong"}).status_code == 401
     assert client.get(path, headers=KEY).status_code == 200
 
 
-def test_without_a_configured_key_client_data_is_closed(service, tmp_path, known):
-    with TestClient(create_app(settings(tmp_path, api_key=None), service=service)) as keyless:
+def test_without_a_bootstrap_key_its_value_opens_nothing(service, tmp_path, known):
+    with keyed(create_app(settings(tmp_path, api_key=None), service=service)) as keyless:
         response = keyless.get(f"/clients/{known[0]}", headers=KEY)
-        assert response.status_code == 503 and "API_KEY" in response.json()["detail"]
+        assert response.status_code == 401 and "X-API-Key" in response.json()["detail"]
+        assert keyless.post("/predict", json={}).status_code == 401
         assert keyless.get("/health").status_code == 200
 
 
@@ -345,7 +352,7 @@ def test_points_sample_two_features(client):
 
 # -- protections ----------------------------------------------------------------------------------------------
 def test_rate_limit_answers_429_beyond_the_limit(service, tmp_path):
-    with TestClient(create_app(settings(tmp_path, rate_limit=("minute", 3)), service=service)) as limited:
+    with keyed(create_app(settings(tmp_path, rate_limit=("minute", 3)), service=service)) as limited:
         codes = [limited.get("/health").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
 
@@ -357,9 +364,33 @@ def test_rate_limit_setting_is_checked():
             parse_rate_limit(bad)
 
 
+@pytest.mark.parametrize(("variables", "message"), [
+    ({"TOKEN_SECRET": "short"}, "TOKEN_SECRET must hold at least 32"),
+    ({"TOKEN_MINUTES": "soon"}, "TOKEN_MINUTES must be a number"),
+    ({"TOKEN_MINUTES": "2000"}, "TOKEN_MINUTES must be a number of minutes"),
+    ({"LOGIN_MAX_FAILURES": "0"}, "LOGIN_MAX_FAILURES must be positive"),
+])
+def test_the_sign_in_settings_are_checked(monkeypatch, variables, message):
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env()
+
+
+def test_several_workers_need_a_token_secret(monkeypatch):
+    from app.api.server import main
+
+    monkeypatch.setenv("WORKERS", "2")
+    monkeypatch.delenv("TOKEN_SECRET", raising=False)
+    with pytest.raises(SystemExit, match="TOKEN_SECRET is required with several WORKERS"):
+        main()
+    monkeypatch.setenv("LOGIN_LOCK_SECONDS", "60")
+    assert Settings.from_env().login.lock_seconds == 60
+
+
 def test_cors_is_limited_to_configured_origins(service, tmp_path):
     allowed = "https://dashboard.example"
-    with TestClient(create_app(settings(tmp_path, cors_origins=[allowed]), service=service)) as api:
+    with keyed(create_app(settings(tmp_path, cors_origins=[allowed]), service=service)) as api:
         ok = api.get("/health", headers={"Origin": allowed})
         other = api.get("/health", headers={"Origin": "https://evil.example"})
     assert ok.headers.get("access-control-allow-origin") == allowed
@@ -380,9 +411,13 @@ def count_predictions(api, known) -> int:
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_every_prediction_is_stored_with_its_inputs(service, tmp_path, known, backend, request):
     url = request.getfixturevalue("postgres_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'e.db'}"
-    with TestClient(create_app(settings(tmp_path, events_url=url), service=service)) as api:
+    engine = create_store(url)
+    before = set(read_events(engine)["request_id"])  # the PostgreSQL database is the session's: other tests' events
+    with keyed(create_app(settings(tmp_path, events_url=url), service=service)) as api:
         sent = count_predictions(api, known)
-    events = read_events(create_store(url))  # the app is shut down: its writer has flushed
+    events = read_events(engine)  # the app is shut down: its writer has flushed
+    engine.dispose()
+    events = events[~events["request_id"].isin(before)]
     assert len(events) == sent and events["request_id"].is_unique
     assert set(events["endpoint"]) == {"predict", "client_explanation", "predict_batch"}
     assert (events["latency_ms"] > 0).all() and events["model_version"].eq(service.bundle.model_version).all()
@@ -394,7 +429,7 @@ def test_a_store_that_does_not_take_the_event_makes_the_prediction_fail_with_503
                                                                                   store):
     """No decision without its record: a store that refuses (or never answers) turns /predict into a quick 503;
     once it is back, predictions are answered and stored again."""
-    with TestClient(create_app(settings(tmp_path), service=service)) as api:
+    with keyed(create_app(settings(tmp_path), service=service)) as api:
         writer = api.app.state.scorer.events
         writer.timeout = 0.5
 

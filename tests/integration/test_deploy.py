@@ -124,9 +124,9 @@ def test_push_command_says_what_is_wrong_in_one_line_before_any_call_to_the_hub(
 
 
 def test_push_reads_secrets_from_the_environment_and_checks_variables():
-    assert secret_values(["API_KEY"], {"API_KEY": "k"}) == {"API_KEY": "k"}
-    with pytest.raises(ValueError, match="API_KEY"):
-        secret_values(["API_KEY"], {"API_KEY": ""})
+    assert secret_values(["TOKEN_SECRET"], {"TOKEN_SECRET": "k"}) == {"TOKEN_SECRET": "k"}
+    with pytest.raises(ValueError, match="TOKEN_SECRET"):
+        secret_values(["TOKEN_SECRET"], {"TOKEN_SECRET": ""})
     assert parse_variables(["API_URL=https://a-b.hf.space"]) == {"API_URL": "https://a-b.hf.space"}
     with pytest.raises(ValueError, match="'API_URL'"):
         parse_variables(["API_URL"])

@@ -108,7 +108,7 @@ def assert_same(actual, expected, where: str = "") -> None:
 
 
 def test_api_answers_are_those_recorded(api_service):
-    url, key = api_service
+    url, key = api_service.url, api_service.key
     actual = answers(url, key)
     if "GOLDEN_RECORD" in os.environ:
         previous = json.loads(GOLDEN.read_text()) if GOLDEN.is_file() else None

@@ -19,6 +19,7 @@ from credit_scoring.production.events import create_store, read_events
 from tests.conftest import API_KEY, in_process_api
 
 KEY = {"X-API-Key": API_KEY}
+NO_KEY = {"X-API-Key": ""}  # the test clients send KEY unless told otherwise
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,7 @@ def events_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def client(service, events_url):
     with in_process_api(service, events_url) as test_client:
+        test_client.headers.update(KEY)  # an application holding the bootstrap key
         yield test_client
 
 
@@ -64,6 +66,7 @@ def leaning_events(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def leaning(leaning_service, leaning_events):
     with in_process_api(leaning_service, leaning_events) as client:
+        client.headers.update(KEY)
         yield client
 
 
@@ -175,8 +178,8 @@ def test_post_recourse_takes_an_application_in_the_body(client, refused, service
     assert by_body.json()["sk_id_curr"] is None
     assert client.post("/recourse", json={"AMT_CREDIT": -5}, headers=KEY).status_code == 400
     assert client.post("/recourse", json={"NOT_A_FIELD": 1}, headers=KEY).status_code == 400
-    assert client.post("/recourse", json=sent).status_code == 401
-    assert client.get(f"/clients/{client_id}/recourse").status_code == 401
+    assert client.post("/recourse", json=sent, headers=NO_KEY).status_code == 401
+    assert client.get(f"/clients/{client_id}/recourse", headers=NO_KEY).status_code == 401
     assert client.get("/clients/1/recourse", headers=KEY).status_code == 404
 
 
@@ -211,4 +214,4 @@ def test_the_letter_holds_the_decision_reasons_recourse_and_the_right_to_a_revie
     events = read_events(create_store(leaning_events)).set_index("request_id")
     assert events.loc[request_id, "endpoint"] == "client_letter"  # the decision the letter states is recorded
     assert events.loc[request_id, "decision"] == DECISION_REFUSED
-    assert client.get(f"/clients/{client_id}/letter").status_code == 401
+    assert client.get(f"/clients/{client_id}/letter", headers=NO_KEY).status_code == 401

@@ -17,10 +17,12 @@ import httpx
 import pytest
 
 from app.filters import Filters
-from app.ui.api_client import REVIEW_FIELDS, ApiError, ScoringApi, _failure_sentence
+from app.ui.api_client import REVIEW_FIELDS, ApiError, ScoringApi, SignedOut, _failure_sentence, signed_in_as
 from app.ui.charts import percent
 from app.ui.content import TITLE, recourse_html, review_outcome, review_time, reviews_html
-from tests.conftest import free_port, missing, start_service, stop_service
+from credit_scoring.production import accounts
+from credit_scoring.production.events import create_store
+from tests.conftest import PASSWORD, free_port, missing, signed_in, start_service, stop_service
 
 pytestmark = pytest.mark.slow
 
@@ -47,18 +49,22 @@ def find_chromium(playwright_managed: str | None) -> str | None:
     return None
 
 
-def start_page(api_url: str, api_key: str, logs: Path, name: str, **env) -> tuple[str, object]:
+def start_page(api_url: str, logs: Path, name: str, **env) -> tuple[str, object]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    process = start_service("app.ui", {"API_URL": api_url, "API_KEY": api_key, "PORT": str(port),
-                                       "GRADIO_ANALYTICS_ENABLED": "False", **env}, url, logs / f"{name}.log")
+    process = start_service("app.ui", {"API_URL": api_url, "PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False",
+                                       **env}, url, logs / f"{name}.log")
     return url, process
 
 
 @pytest.fixture(scope="module")
-def page_url(api_service, tmp_path_factory):
-    api_url, key = api_service
-    url, process = start_page(api_url, key, tmp_path_factory.mktemp("ui"), "ui")
+def page_logs(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("ui")
+
+
+@pytest.fixture(scope="module")
+def page_url(api_service, page_logs):
+    url, process = start_page(api_service.url, page_logs, "ui")
     yield url
     stop_service(process)
 
@@ -80,14 +86,27 @@ def browser():
 
 @pytest.fixture(scope="module")
 def api(api_service) -> ScoringApi:
-    return ScoringApi(*api_service)
+    """The page's API client, signed in as a reviewer (who may read everything the page shows)."""
+    with httpx.Client(base_url=api_service.url) as http:
+        token = signed_in(http, "r.revue")["Authorization"].removeprefix("Bearer ")
+    with signed_in_as(token):
+        yield ScoringApi(api_service.url)
 
 
-def open_page(browser, url: str, **context):
+def sign_in(page, name: str, password: str = PASSWORD) -> None:
+    page.get_by_label("Identifiant", exact=True).fill(name)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def open_page(browser, url: str, user: str = "a.conseil", **context):
+    """The page in a new browser context, `user` signed in (one of tests.conftest.PEOPLE)."""
     page = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, "locale": "fr-FR", **context}).new_page()
     page.set_default_timeout(WAIT)
     page.goto(url)
+    sign_in(page, user)
     page.get_by_text("Modèle en service").wait_for()
+    page.locator("#signed-in-as").get_by_text(user).wait_for()
     return page
 
 
@@ -128,7 +147,7 @@ def audit_score_tab(page) -> dict:
 
 
 def test_a_relationship_manager_finds_a_refused_client_and_reads_why(page_url, browser, api):
-    page = open_page(browser, page_url)
+    page = open_page(browser, page_url)  # an advisor: no review form
     assert page.title() == TITLE and page.evaluate("document.documentElement.lang") == "fr"
     threshold = api.model()["threshold"]
     assert percent(threshold) in page.locator("#model-info").inner_text()
@@ -165,6 +184,11 @@ def test_a_relationship_manager_finds_a_refused_client_and_reads_why(page_url, b
         assert section["title"] in sheet.inner_text()
     assert re.search(r"\d+\s?ans", sheet.inner_text()) and "€" in sheet.inner_text()
     shot(page, "03_client_data")
+    open_tab(page, "Score et raisons")
+    assert page.locator("#review-history").is_visible()
+    assert not page.get_by_role("button", name="Enregistrer la revue").is_visible()
+    assert page.get_by_label("Motif de la revue (obligatoire)").count() == 0 or \
+        not page.get_by_label("Motif de la revue (obligatoire)").is_visible()
 
 
 def test_a_refused_client_s_recourse_letter_and_review_by_a_person(page_url, browser, api, tmp_path):
@@ -175,7 +199,7 @@ def test_a_refused_client_s_recourse_letter_and_review_by_a_person(page_url, bro
     client_id = api.clients(Filters(decision="refusé"), limit=5)["clients"][-1]["sk_id_curr"]
     expected = [p["text"] for p in api.recourse(client_id)["proposals"]]
     before = len(api.reviews(client_id)["reviews"])
-    page = open_page(browser, page_url)
+    page = open_page(browser, page_url, user="r.revue")
     show_client(page, client_id)
     assert "Crédit refusé" in page.locator(".decision").inner_text()
     recourse = page.locator("#recourse")
@@ -197,7 +221,6 @@ def test_a_refused_client_s_recourse_letter_and_review_by_a_person(page_url, bro
 
     page.get_by_label("Infirmer la décision du modèle").check()
     page.locator("#review-outcome").get_by_text("Crédit accordé").wait_for()
-    page.get_by_label("Votre identifiant (obligatoire)").fill("j.dupont")
     page.get_by_role("button", name="Enregistrer la revue").click()
     refusal = page.locator("#review-result [role=alert]")
     refusal.wait_for()
@@ -212,21 +235,79 @@ def test_a_refused_client_s_recourse_letter_and_review_by_a_person(page_url, bro
     history = page.locator("#review-history table")
     assert f"client {client_id}" in history.locator("caption").inner_text()
     newest = history.locator("tbody tr").first.inner_text()
-    assert all(words in newest for words in ("j.dupont", "Décision infirmée", "Crédit accordé", reason))
+    assert all(words in newest for words in ("r.revue", "Décision infirmée", "Crédit accordé", reason))
     stored = api.reviews(client_id)["reviews"]
     assert len(stored) == before + 1
     assert (stored[0]["action"], stored[0]["model_decision"], stored[0]["reviewed_decision"]) == (
         "override", "refusé", "accordé")
-    assert (stored[0]["reviewer"], stored[0]["reason"]) == ("j.dupont", reason)
+    assert (stored[0]["reviewer"], stored[0]["reason"]) == ("r.revue", reason)
     assert page.get_by_label("Motif de la revue (obligatoire)").input_value() == ""
     shot(page, "09_recourse_letter_review")
     assert not audit_score_tab(page)
 
 
+def test_the_page_asks_who_is_there_first_and_forgets_them_at_sign_out(page_url, browser, api):
+    """The sign-in form first (and nothing of a client before it); a wrong password told in French; the signed-in
+    person named; sign-out returns to the form. axe: no WCAG A/AA violation on the form."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR").new_page()
+    page.set_default_timeout(WAIT)
+    page.goto(page_url)
+    page.get_by_role("button", name="Se connecter").wait_for()
+    assert not page.get_by_role("button", name="Rechercher les clients").is_visible()
+    assert not page.get_by_label("Identifiant du client (SK_ID_CURR)").is_visible()
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    assert not result.response["violations"], [v["id"] for v in result.response["violations"]]
+    shot(page, "00_login")
+
+    sign_in(page, "a.conseil", "pas le bon mot de passe")
+    error = page.locator("#login-message [role=alert]")
+    error.get_by_text("Identifiant ou mot de passe incorrect").wait_for()
+    assert page.get_by_label("Mot de passe", exact=True).input_value() == ""
+    assert not page.get_by_role("button", name="Rechercher les clients").is_visible()
+    shot(page, "00_login_refused")
+
+    sign_in(page, "k.risque")  # the risk team has no right to clients' files: refused by the page too
+    page.locator("#login-message [role=alert]").get_by_text("ne donne pas accès aux dossiers").wait_for()
+
+    sign_in(page, "a.conseil")
+    page.locator("#signed-in-as").get_by_text("a.conseil").wait_for()
+    show_client(page, api.clients(Filters())["clients"][0]["sk_id_curr"])
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.get_by_role("button", name="Se connecter").wait_for()
+    page.locator("#login-message").get_by_text("Vous êtes déconnecté").wait_for()
+    assert not page.get_by_role("button", name="Rechercher les clients").is_visible()
+    assert not page.locator(".decision").is_visible()
+    sign_in(page, "a.conseil")  # signed in again: the client shown before was forgotten
+    page.locator("#signed-in-as").get_by_text("a.conseil").wait_for()
+    assert "Aucun client choisi" in page.locator("#client-title").inner_text()
+
+
+def test_an_ended_session_returns_to_the_form_with_a_french_message(page_url, browser, api, api_service):
+    """The API refuses the person's token (here: the account disabled, refused within the accounts' cache time):
+    the page's next call returns to the sign-in form, saying why in French."""
+    from app.api.security import ACCOUNT_CACHE_SECONDS
+
+    engine = create_store(api_service.events_url)
+    if accounts.find_user(engine, "e.expire") is None:
+        accounts.add_user(engine, "e.expire", "advisor", PASSWORD)
+    accounts.set_enabled(engine, "e.expire", True)
+    page = open_page(browser, page_url, user="e.expire")
+    accounts.set_enabled(engine, "e.expire", False)
+    page.wait_for_timeout(int(1000 * (ACCOUNT_CACHE_SECONDS + 1)))
+    page.get_by_role("button", name="Rechercher les clients").click()
+    page.locator("#login-message [role=alert]").get_by_text("reconnectez-vous").wait_for()
+    assert page.get_by_role("button", name="Se connecter").is_visible()
+    assert not page.get_by_role("button", name="Rechercher les clients").is_visible()
+    shot(page, "00_session_ended")
+    engine.dispose()
+
+
 def test_a_granted_client_s_margin_is_shown(page_url, browser, api):
     client_id = api.clients(Filters(decision="accordé"), limit=1)["clients"][0]["sk_id_curr"]
     expected = [p["text"] for p in api.recourse(client_id)["proposals"]]
-    page = open_page(browser, page_url)
+    page = open_page(browser, page_url, user="r.revue")
     show_client(page, client_id)
     recourse = page.locator("#recourse")
     assert recourse.get_by_role("heading", name="Marge du client").is_visible()
@@ -330,26 +411,33 @@ def test_errors_are_french_sentences_in_the_page_never_tracebacks(page_url, brow
     message = page.locator("#message [role=alert]")
     message.get_by_text("introuvable").wait_for()
 
-    down_url, process = start_page(f"http://127.0.0.1:{free_port()}", "key", tmp_path, "ui_down")
+    down_url, process = start_page(f"http://127.0.0.1:{free_port()}", tmp_path, "ui_down")
     try:
         down = browser.new_page()
         down.set_default_timeout(WAIT)
         down.goto(down_url)
-        down.locator("#message [role=alert]").get_by_text("injoignable").wait_for()
+        down.locator("#login-message [role=alert]").get_by_text("injoignable").wait_for()
+        sign_in(down, "a.conseil")
+        down.locator("#login-message [role=alert]").get_by_text("injoignable").wait_for()
         shot(down, "08_api_down")
         assert "Traceback" not in down.content()
     finally:
         stop_service(process)
 
 
-def test_the_api_client_words_refusals_and_slowness_for_a_person(api_service):
-    url, key = api_service
-    with pytest.raises(ApiError, match="clé d'accès"):
-        ScoringApi(url, "wrong-key").client(100002)
+def test_the_api_client_words_refusals_and_slowness_for_a_person(api_service, api):
+    url = api_service.url
+    with signed_in_as("not-a-token"), pytest.raises(SignedOut, match="reconnectez-vous"):
+        ScoringApi(url).client(100002)
     with pytest.raises(ApiError, match="n'a pas répondu dans les"):
-        ScoringApi(url, key, timeout=1e-4).population("AMT_CREDIT", Filters())
+        ScoringApi(url, timeout=1e-4).population("AMT_CREDIT", Filters())
     with pytest.raises(ApiError, match="introuvable"):
-        ScoringApi(url, key).client(1)
+        api.client(1)
+    with pytest.raises(ApiError, match="Identifiant ou mot de passe incorrect"):
+        api.sign_in("a.conseil", "not the password")
+    with signed_in_as(signed_in(httpx.Client(base_url=url), "k.risque")["Authorization"][7:]), \
+            pytest.raises(ApiError, match="Votre rôle ne permet pas"):
+        ScoringApi(url).client(100002)
     assert httpx.get(f"{url}/health").json()["status"] == "ok"
 
 
@@ -376,8 +464,8 @@ def test_recourse_and_reviews_are_worded_for_the_relationship_manager():
 
 @pytest.mark.parametrize("body, expected", [
     ({"detail": "reason: Expected `str` of length >= 3", "extra": [{"key": "reason"}]}, "le motif de la revue"),
-    ({"detail": "x", "extra": [{"key": "reviewer"}, {"key": "reason"}]},
-     "sans espace (par exemple j.dupont) ; le motif"),
+    ({"detail": "x", "extra": [{"key": "action"}, {"key": "reason"}]},
+     "infirmer la décision ; le motif"),
     ({"detail": "request_id: unknown request_id 'x'"}, "la décision revue est inconnue"),
     ({"detail": "AMT_CREDIT: Expected `float`"}, "Valeur refusée par le service de score : AMT_CREDIT"),
 ])

@@ -1,8 +1,9 @@
 """The API's routes as Litestar controllers, one per domain: the served model (`system`), scoring (`scoring`),
 one client's data (`clients`), groups of clients (`population`), loan outcomes (`outcomes`), what would change
-a decision and the client's letter (`recourse`), and people's reviews of the model's decisions (`reviews`); the
-last five need the API key."""
+a decision and the client's letter (`recourse`), people's reviews of the model's decisions (`reviews`), and
+signing in (`auth`). Each route declares the right it needs (`app.api.security.requires`)."""
 
+from app.api.controllers.auth import AuthController
 from app.api.controllers.clients import ClientsController
 from app.api.controllers.outcomes import OutcomesController
 from app.api.controllers.population import PopulationController
@@ -12,4 +13,4 @@ from app.api.controllers.scoring import ScoringController
 from app.api.controllers.system import SystemController
 
 CONTROLLERS = [SystemController, ScoringController, ClientsController, PopulationController, OutcomesController,
-               RecourseController, ReviewsController]
+               RecourseController, ReviewsController, AuthController]

@@ -13,7 +13,7 @@ from litestar.params import Parameter
 from app.api.bodies import Points, Population
 from app.api.dependencies import FILTER_DOC, provide_group
 from app.api.runtime import Scorer
-from app.api.security import API_KEY_REQUIRED, require_api_key
+from app.api.security import requires
 from app.api.service.population import ClientGroups
 from app.filters import Filters
 
@@ -29,19 +29,18 @@ def _feature(groups: ClientGroups, name: str, key: str, kind: str | None = None)
 
 class PopulationController(Controller):
     path = "/population"
-    guards = (require_api_key,)
-    security = API_KEY_REQUIRED
     dependencies: ClassVar = {"group": Provide(provide_group, sync_to_thread=False)}
 
     @get("/", summary="Distribution of a feature over all clients or a filtered group",
-         description=FILTER_DOC + " `ids` restricts to listed clients (e.g. the similar ones).", sync_to_thread=False)
+         description=FILTER_DOC + " `ids` restricts to listed clients (e.g. the similar ones).", sync_to_thread=False,
+         **requires("clients", personal_data=True))
     def population(self, scorer: Scorer, feature: str, group: Filters,
                    bins: Annotated[int, Parameter(ge=5, le=100)] = 30) -> Population:
         groups = scorer.service.groups
         return groups.population(_feature(groups, feature, "feature"), group, bins)
 
     @get("/points", summary="A sample of clients on two features (for a scatter plot)", description=FILTER_DOC,
-         sync_to_thread=False)
+         sync_to_thread=False, **requires("clients", personal_data=True))
     def population_points(self, scorer: Scorer, x: str, y: str, group: Filters,
                           n: Annotated[int, Parameter(ge=10, le=2000)] = 500) -> Points:
         service = scorer.service

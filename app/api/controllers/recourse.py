@@ -1,5 +1,5 @@
 """What would change a decision, and the letter that tells the client (EU directive 2023/2225 art. 18, GDPR art.
-22). Personal data: the API key is required.
+22). Personal data: advisors and reviewers (right `clients`); every answer goes to the access log.
 
 Recourse proposals change only the loan (amount, instalment, price; duration): see `credit_scoring.explain.recourse`.
 Each is scored by the served model through the normal scoring path and is granted by it. The decision the
@@ -12,22 +12,20 @@ from __future__ import annotations
 import asyncio
 import datetime
 import time
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
 
 from app.api.bodies import Application, Explanation, ProposalOut, RecourseAnswer
+from app.api.controllers.clients import ClientId
 from app.api.errors import strict_body
 from app.api.runtime import Scored, Scorer
-from app.api.security import API_KEY_REQUIRED, require_api_key
+from app.api.security import requires
 from app.api.service.rights import ADVISOR, letter_content, proposal_sentence
 from credit_scoring.explain.recourse import Recourse
 from credit_scoring.production.letter import render_letter
 
-ClientId = Annotated[int, Parameter(ge=0, description="SK_ID_CURR")]
 LETTER_TIME_ZONE = ZoneInfo("Europe/Paris")  # the letter is dated as the client reads it
 LETTER_REASONS = 10  # explanation contributions asked for a letter (it prints the first reason codes)
 
@@ -54,16 +52,15 @@ async def _answer(scorer: Scorer, item: Scored, endpoint: str) -> RecourseAnswer
 
 
 class RecourseController(Controller):
-    guards = (require_api_key,)
-    security = API_KEY_REQUIRED
 
-    @get("/clients/{client_id:int}/recourse", summary="What would change a known client's decision")
+    @get("/clients/{client_id:int}/recourse", summary="What would change a known client's decision",
+         **requires("clients", personal_data=True))
     async def client_recourse(self, scorer: Scorer, client_id: ClientId) -> RecourseAnswer:
         item = scorer.known(client_id, {}, time.perf_counter())  # or UnknownClient
         return await _answer(scorer, item, "client_recourse")
 
     @post("/recourse", summary="What would change the decision on an application", status_code=200,
-          before_request=strict_body(Application))
+          before_request=strict_body(Application), **requires("clients", personal_data=True))
     async def recourse(self, scorer: Scorer, data: Application) -> RecourseAnswer:
         item = scorer.prepare(data, time.perf_counter())  # or UnknownClient
         return await _answer(scorer, item, "recourse")
@@ -72,7 +69,8 @@ class RecourseController(Controller):
          media_type="application/pdf",
          responses={200: ResponseSpec(data_container=bytes, media_type="application/pdf",
                                       description="A one- to two-page A4 PDF: the decision, its main reasons, "
-                                                  "what would change it, the client's rights")})
+                                                  "what would change it, the client's rights")},
+         **requires("clients", personal_data=True))
     async def client_letter(self, scorer: Scorer, client_id: ClientId) -> Response[bytes]:
         item = scorer.known(client_id, {}, time.perf_counter())  # or UnknownClient
         explained: Explanation = await scorer.explainer.submit((item, LETTER_REASONS))

@@ -1,4 +1,5 @@
-"""Scoring applications: one (/predict, batched with concurrent requests) or up to MAX_BATCH at once (no key)."""
+"""Scoring applications: one (/predict, batched with concurrent requests) or up to MAX_BATCH at once: applications
+with the `score` scope, and the advisors' page (its what-if simulation)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from litestar.params import Body
 from app.api.bodies import EXAMPLE, MAX_BATCH, Application, BatchPrediction, BatchRequest, Prediction
 from app.api.errors import strict_body
 from app.api.runtime import Scorer
+from app.api.security import requires
 from app.api.service import UnknownClient
 
 APPLICATION_BODY = Body(
@@ -27,14 +29,15 @@ APPLICATION_BODY = Body(
 class ScoringController(Controller):
     path = "/predict"
 
-    @post("/", summary="Score one application", status_code=200, before_request=strict_body(Application))
+    @post("/", summary="Score one application", status_code=200, before_request=strict_body(Application),
+          **requires("score"))
     async def predict(self, scorer: Scorer, data: Annotated[Application, APPLICATION_BODY]) -> Prediction:
         item = scorer.prepare(data, time.perf_counter())
         probability = await scorer.batcher.submit(item)
         return await scorer.record(item, probability, "predict")
 
     @post("/batch", summary=f"Score up to {MAX_BATCH} applications", status_code=200,
-          before_request=strict_body(BatchRequest))
+          before_request=strict_body(BatchRequest), **requires("score"))
     async def predict_batch(self, scorer: Scorer, data: BatchRequest) -> BatchPrediction:
         started = time.perf_counter()
         items = []

@@ -14,10 +14,13 @@ from sqlalchemy import delete
 
 from app.api.controllers.outcomes import OutcomesController
 from app.api.errors import EXCEPTION_HANDLERS
+from app.api.personal_data import AccessLog
+from app.api.security import Authenticator
 from app.api.settings import Settings
 from app.monitor.__main__ import main
 from credit_scoring.production import performance as perf
-from credit_scoring.production.events import prediction_events, write_events
+from credit_scoring.production.accesses import request_accesses
+from credit_scoring.production.events import create_store, prediction_events, write_events
 from credit_scoring.production.outcomes import (
     Outcome,
     OutcomeError,
@@ -148,19 +151,24 @@ def test_bad_csv_cells_are_named_by_line_and_column(tmp_path, text, message):
 @pytest.fixture
 def api(store_url):
     settings = Settings(api_key=KEY["X-API-Key"], events_url=store_url)
-    app = Litestar(route_handlers=[OutcomesController], state=State({"settings": settings}),
-                   exception_handlers=EXCEPTION_HANDLERS)
+    authenticator = Authenticator("a-secret-of-at-least-32-characters", 5, settings.api_key)
+    app = Litestar(route_handlers=[OutcomesController], state=State({"settings": settings,
+                                                                     "authenticator": authenticator}),
+                   middleware=[AccessLog()], exception_handlers=EXCEPTION_HANDLERS)
     with TestClient(app) as client:
         yield client
     if app.state.get("event_store") is not None:
         app.state.event_store.dispose()
 
 
-def test_post_outcomes_is_idempotent_and_says_what_it_stored(api):
+def test_post_outcomes_is_idempotent_and_says_what_it_stored(api, store_url):
     body = {"outcomes": [{"request_id": "r1", "TARGET": 1, "observed_at": "2026-04-01T00:00:00Z"},
                          {"SK_ID_CURR": 8, "TARGET": 0, "observed_at": "2026-04-01T00:00:00+02:00"}]}
     first = api.post("/outcomes", json=body, headers=KEY)
     assert first.status_code == 200 and first.json() == {"stored": 2, "already_stored": 0}
+    logged = request_accesses(create_store(store_url), first.headers["X-Request-Id"])
+    assert [(a.who, a.kind, a.client_id, a.route) for a in logged] == [  # r1 was served for client 7
+        ("API_KEY", "key", 7, "POST /outcomes"), ("API_KEY", "key", 8, "POST /outcomes")]
     assert api.post("/outcomes", json=body, headers=KEY).json() == {"stored": 0, "already_stored": 2}
 
 
@@ -192,7 +200,7 @@ def test_post_outcomes_validates_strictly(api, outcome, field):
     assert refused.status_code == 400 and field in refused.json()["detail"], refused.json()
 
 
-def test_post_outcomes_needs_the_api_key(api):
+def test_post_outcomes_needs_credentials(api):
     body = {"outcomes": [{"request_id": "r1", "TARGET": 1, "observed_at": "2026-04-01T00:00:00Z"}]}
     assert api.post("/outcomes", json=body).status_code == 401
 

@@ -1,6 +1,7 @@
-"""Human review of the model's decisions: stored and listed newest first through the real API (an unknown client,
-a decision of another client, a bad body and a missing key refused, each named), append-only in the database
-itself on SQLite and PostgreSQL (UPDATE and DELETE refused by triggers, whoever sends them)."""
+"""Human review of the model's decisions: stored and listed newest first (an unknown decision, a decision of
+another client and a malformed review refused, each named), append-only in the database itself on SQLite and
+PostgreSQL (UPDATE and DELETE refused by triggers, whoever sends them). Through the API:
+tests/integration/test_reviews_api.py."""
 
 from __future__ import annotations
 
@@ -25,9 +26,7 @@ from credit_scoring.production.reviews import (
     reviews_frame,
     store_review,
 )
-from tests.conftest import API_KEY
 
-KEY = {"X-API-Key": API_KEY}
 MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -156,26 +155,3 @@ def test_workers_creating_the_table_together_do_not_fail(engine):
              "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'decision_reviews'::regclass AND NOT tgisinternal")
     with engine.connect() as connection:
         assert connection.execute(text(query)).scalar_one() == 2
-
-
-
-
-
-
-
-
-BODY = {"action": "override", "reason": "Revenus complémentaires justifiés", "reviewer": "c.durand"}
-
-
-
-
-
-
-
-
-
-
-
-
-
-
