@@ -25,10 +25,12 @@ from credit_scoring.explain.overall import (
     ebm_features,
     ebm_intervals,
     ebm_metrics,
+    family_importance,
     holdout_shap,
     model_labels,
     shap_metrics,
 )
+from credit_scoring.features.families import families
 from credit_scoring.modeling.bundle import load_bundle
 from credit_scoring.modeling.training import load_training
 
@@ -44,8 +46,10 @@ def main() -> None:
     labels = model_labels(bundle, paths.COLUMNS_DESCRIPTION)
     shap = holdout_shap(bundle, data, labels, settings["shap_max_rows"], seed)
     write_table(paths.table("shap_importance"), shap.importance)
+    family_map = families(bundle.features)
+    write_table(paths.table("shap_family_importance"), family_importance(shap.contributions, family_map))
     dependence = shap_figures(shap, labels, settings["top_features"], settings["beeswarm_points"], seed)
-    waterfalls = waterfall_figures(bundle, shap, labels, data.ids_holdout)
+    waterfalls = waterfall_figures(bundle, shap, labels, data.ids_holdout, family_map)
 
     features = ebm_features(shap.importance, ebm_settings["top_features"])
     ebm = ebm_comparison(data, features, ebm_settings, params["cost"], seed)

@@ -22,6 +22,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from credit_scoring.dataset.schema import Column
 from credit_scoring.features.application import APPLICATION, KEY, category_values
+from credit_scoring.features.families import FAMILIES
 from credit_scoring.production.reviews import REASON_PATTERN
 
 MAX_BATCH = 1000
@@ -155,11 +156,30 @@ class ClientSheet(Struct):
     values: dict[str, float | str | None]
 
 
+FamilyKey = Annotated[Literal[tuple(FAMILIES)], Meta(  # type: ignore[valid-type]
+    description="An information family (credit_scoring/features/families.py): " + "; ".join(
+        f"{key}: {label}" for key, label in FAMILIES.items()))]
+
+
 class Reason(Struct):
+    """A principal reason: one information family that raises (`hausse`) or lowers (`baisse`) the risk, its summed
+    contribution (log-odds) and the sentence naming the client's values that weigh most in it (`feature`, the
+    first of them)."""
+
     text: str
     direction: Literal["hausse", "baisse"]
     contribution: float
     feature: str
+    family: FamilyKey
+    family_label: str
+
+
+class FamilyContribution(Struct):
+    """An information family's share of the score: the sum of its features' contributions (log-odds)."""
+
+    family: FamilyKey
+    label: str
+    contribution: float
 
 
 class Contribution(Struct):
@@ -177,7 +197,11 @@ class Explanation(Struct):
     model_version: str
     base_value: float
     reasons: list[Reason]
-    contributions: list[Contribution]
+    families: Annotated[list[FamilyContribution], Meta(
+        description="Every information family's summed contribution, largest in absolute value first: with "
+                    "base_value they add up to the model's log-odds")]
+    contributions: Annotated[list[Contribution], Meta(
+        description="The largest per-feature contributions, for analysts (`top` of them)")]
 
 
 class Neighbour(Struct):

@@ -12,6 +12,7 @@ import pandas as pd
 from app.monitor.checks import SCORE, MonitorSettings, check, client_history, event_features, watched_names
 from credit_scoring.common import paths
 from credit_scoring.common.formatting import french_percent
+from credit_scoring.features.families import FAMILIES, family_of
 from credit_scoring.governance.stability import (  # lets evidently import under pandas 3 (see classification_report)
     DriftSettings,
     Snapshot,
@@ -155,12 +156,14 @@ def drift_section(events: pd.DataFrame, scores: pd.Series | None, skipped: str |
     """Drift of the window's watched features and scores (and evidently's snapshot), or why it was not judged."""
     drift = DriftSettings.from_params(params)
     watched = watched_names(monitor.watched_features)
+    named = {"watched_features": watched,  # and what information each is about, as the reasons name it
+             "watched_families": {feature: FAMILIES[family_of(feature)] for feature in watched}}
     if len(events) < monitor.min_events:
         note = f"only {len(events)} events in the window, fewer than monitor.min_events = {monitor.min_events}"
-        return {"status": "not_enough_events", "watched_features": watched, "note": note, "alerts": []}, None
+        return {"status": "not_enough_events", **named, "note": note, "alerts": []}, None
     current = event_features(events, watched, client_history(watched))
     reference = without_sentinels(pd.read_parquet(paths.FEATURES_TRAIN, columns=watched))
     summary, snapshot = check(events, current, reference, scores, drift, monitor, params["seed"])
     if skipped:
         summary["scores"] = {"skipped": skipped}
-    return {"status": "judged", "watched_features": watched, **summary}, snapshot
+    return {"status": "judged", **named, **summary}, snapshot

@@ -15,13 +15,19 @@ from matplotlib.patches import Patch
 from credit_scoring.common.formatting import french_number, french_percent
 from credit_scoring.common.paths import figure
 from credit_scoring.common.style import OKABE_ITO, french_axis, new_figure, save
-from credit_scoring.explain.local import LocalExplanation, local_explanation
+from credit_scoring.explain.local import (
+    LocalExplanation,
+    family_contributions,
+    family_statements,
+    local_explanation,
+)
 from credit_scoring.explain.overall import HoldoutShap, main_terms, median_client, sample_rows
+from credit_scoring.features.families import FAMILIES
 from credit_scoring.features.labels import FeatureLabel
 from credit_scoring.modeling.bundle import DECISION_GRANTED, DECISION_REFUSED, Bundle
 
 DRAWN = 4  # dependence plots and EBM shape functions: one figure per feature, file names numbered 1..4
-WATERFALL_BARS = 10
+WATERFALL_BARS = 7  # families shown one by one; the others summed in one bar
 LABEL_WIDTH = 48  # characters per line of a feature label on a figure axis
 
 # Low to high value of a feature: Okabe-Ito blue to vermillion (distinct for every colour-vision type).
@@ -149,15 +155,17 @@ def _waterfall_label(text: str) -> str:
     return textwrap.fill(text.replace("« ", "«\u00a0").replace(" »", "\u00a0»"), WATERFALL_LABEL_WIDTH)
 
 
-def waterfall_figure(explanation: LocalExplanation, labels: dict[str, FeatureLabel], threshold: float,
-                     decision: str, path: Path) -> Path:
-    """From the base value (average client) to this client's raw score, the largest contributions one by one."""
-    contributions = explanation.contributions
-    order = contributions.abs().sort_values(ascending=False, kind="stable").index
-    shown, rest = list(order[:WATERFALL_BARS]), contributions[order[WATERFALL_BARS:]].sum()
-    steps = [(_waterfall_label(f"{labels[f].label}\u00a0=\u00a0{labels[f].value_text(explanation.values[f])}"),
-              contributions[f]) for f in shown]
-    steps.append((f"{len(order) - WATERFALL_BARS} autres variables", rest))
+def waterfall_figure(explanation: LocalExplanation, labels: dict[str, FeatureLabel], family_map: dict[str, str],
+                     threshold: float, decision: str, path: Path) -> Path:
+    """From the base value (average client) to this client's raw score, the information families one by one, the
+    largest first, each named with what its reason says of the client (as the API and the letter say it)."""
+    sums = family_contributions(explanation, family_map)
+    shown, rest = list(sums.index[:WATERFALL_BARS]), sums.iloc[WATERFALL_BARS:].sum()
+    steps = []
+    for family in shown:
+        said = family_statements(explanation, labels, family_map, family, most=1)
+        steps.append((_waterfall_label(FAMILIES[family] + (f" ({said[0]})" if said else "")), sums[family]))
+    steps.append((f"{len(sums) - len(shown)} autres familles", rest))
     # Each row is as tall as its label needs (a label wrapped on three lines would run into its neighbours').
     rows = [max(1.0, 0.4 * text.count("\n") + 0.9) for text, _ in reversed(steps)]
     ys = np.cumsum(rows) - np.asarray(rows) / 2
@@ -235,16 +243,16 @@ def shap_figures(shap: HoldoutShap, labels: dict[str, FeatureLabel], top: int, b
     return dependence
 
 
-def waterfall_figures(bundle: Bundle, shap: HoldoutShap, labels: dict[str, FeatureLabel], ids_holdout: np.ndarray
-                      ) -> dict[str, int]:
+def waterfall_figures(bundle: Bundle, shap: HoldoutShap, labels: dict[str, FeatureLabel], ids_holdout: np.ndarray,
+                      family_map: dict[str, str]) -> dict[str, int]:
     """The waterfalls of the median refused and the median granted client; returns their ids by figure name."""
     proba = bundle.probability(shap.X)
     refused = proba >= bundle.threshold
     clients = {}
     for decision, mask, name in ((DECISION_REFUSED, refused, "refuse"), (DECISION_GRANTED, ~refused, "accorde")):
         client = median_client(proba, mask)
-        waterfall_figure(local_explanation(bundle, shap.X.iloc[[client]]), labels, bundle.threshold, decision,
-                         figure(f"shap_waterfall_{name}"))
+        waterfall_figure(local_explanation(bundle, shap.X.iloc[[client]]), labels, family_map, bundle.threshold,
+                         decision, figure(f"shap_waterfall_{name}"))
         clients[name] = int(ids_holdout[shap.rows][client])
     return clients
 

@@ -7,7 +7,9 @@ HistGradientBoosting pipeline shap's TreeExplainer on the final estimator, the c
 pipeline's selector getting 0. Either way a client's contributions plus the base value add up to its raw score,
 whose sigmoid is the probability the bundle serves.
 
-Reason codes turn the largest positive contributions into short French sentences (`credit_scoring.features.labels`).
+Reason codes are given by information family (`credit_scoring.features.families`): the contributions summed per
+family (exact), the families that raise the risk most, each one French sentence naming the client's one or two
+values that weigh most in it (`credit_scoring.features.labels`), never one fact twice.
 The explain stage exports what they need beside the champion, in ``models/explain/``; the API loads it with
 `load_explain_config` and calls `local_explanations` then `ExplainConfig.reasons`.
 """
@@ -20,12 +22,15 @@ import shutil
 import weakref
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from credit_scoring.explain.recourse import RecourseSettings
+from credit_scoring.features.families import FAMILIES, families
+from credit_scoring.features.history_specs import HISTORY_FLAGS
 from credit_scoring.features.labels import FeatureLabel, labels_from_dict
 from credit_scoring.modeling.bundle import Bundle
 
@@ -147,25 +152,38 @@ def local_explanation(bundle: Bundle, features_row: pd.DataFrame | pd.Series | M
 # Reason codes.
 # ---------------------------------------------------------------------------------------------------------
 RISK_CLAUSE = "ce qui pèse sur le risque"
+NO_HISTORY_FLAGS = frozenset(HISTORY_FLAGS.values())
 RELIEF_CLAUSE = "ce qui allège le risque"
 
 
 @dataclass(frozen=True)
 class Reason:
-    """One factor that raises (or, from `reason_codes(..., raising=False)`, lowers) a client's risk, and the sentence
-    that says it.
+    """One information family that raises (or, from `reason_codes(..., raising=False)`, lowers) a client's risk,
+    and the sentence that says it.
 
-    A client without any row in a history table has all of that table's aggregates missing; those that raise
-    the risk make one reason, "no history there", carried by the table's has-history flag: `features` lists
-    them, `feature` is the largest, `contribution` is their sum.
+    `contribution` is the family's summed contribution (log-odds: SHAP values add up, so a family's is exact).
+    `features` are the one or two features the sentence names, those that weigh most in the family in this
+    direction, with the client's values; `feature` is the first. A client without any row in a history table has
+    all of that table's aggregates missing: the sentence then says "no history there", carried by the table's
+    has-history flag.
     """
 
+    family: str
+    family_label: str
     feature: str
     features: tuple[str, ...]
     label: str
     value: float | None
     contribution: float
     text: str
+
+
+def family_contributions(explanation: LocalExplanation, family_map: Mapping[str, str]) -> pd.Series:
+    """The client's contributions summed by information family (exact: with the base value they add up to the
+    raw score), largest in absolute value first."""
+    keys = pd.Series([family_map[f] for f in explanation.contributions.index], index=explanation.contributions.index)
+    sums = explanation.contributions.groupby(keys, sort=False).sum()
+    return sums.reindex(sums.abs().sort_values(ascending=False, kind="stable").index)
 
 
 def _reason_key(feature: str, values: Mapping[str, float], labels: Mapping[str, FeatureLabel]) -> str:
@@ -176,36 +194,78 @@ def _reason_key(feature: str, values: Mapping[str, float], labels: Mapping[str, 
     return feature
 
 
-def reason_codes(explanation: LocalExplanation, labels: Mapping[str, FeatureLabel], max_reasons: int = 4,
-                 min_contribution: float = 0.0, raising: bool = True) -> list[Reason]:
-    """Up to `max_reasons` factors that push this client's risk up the most, largest first (with
-    `raising=False`: those that pull it down the most, their contributions negative).
+def _says_missing(key: str, feature: str, values: Mapping[str, float]) -> bool:
+    """Whether naming this feature would tell a missing value, or no history at all (a has-history flag at 0)."""
+    value = values.get(key)
+    return key != feature or value is None or math.isnan(value) or (key in NO_HISTORY_FLAGS and value == 0)
 
-    Only contributions above `min_contribution` (log-odds, in absolute value) count: a factor that barely moves
-    the score is no reason to give a client. Sentences read the client's own values (`FeatureLabel.statement`).
-    """
-    values = explanation.values
-    sign = 1.0 if raising else -1.0
-    signed = sign * explanation.contributions
-    up = signed[signed > min_contribution]
-    up = up.sort_values(ascending=False, kind="stable").to_dict()  # plain dicts: one client, no vector work
-    plain_values = values.to_dict()
-    groups: dict[str, list[str]] = {}
-    for feature in up:
-        groups.setdefault(_reason_key(feature, plain_values, labels), []).append(feature)
-    totals = {key: sum(up[m] for m in members) for key, members in groups.items()}
-    reasons = []
-    for key in sorted(groups, key=lambda k: -totals[k])[:max_reasons]:  # stable: ties keep the larger first
+
+def _named(members: list[str], values: Mapping[str, float], labels: Mapping[str, FeatureLabel], raising: bool,
+           most: int = 2) -> list[tuple[str, str]]:
+    """The (key, statement) pairs a family's reason names: its members that weigh most, at most `most`, never
+    the same statement or the same value twice; a reason that lowers the risk never rests on a missing value."""
+    named: list[tuple[str, str]] = []
+    said: set[str] = set()
+    for feature in members:
+        key = _reason_key(feature, values, labels)
+        if not raising and _says_missing(key, feature, values):
+            continue
         label = labels[key]
-        value = values[key]
+        value_text = "" if label.unit == "flag" else label.value_text(values.get(key, math.nan))
+        statement = label.statement(values)
+        if statement in {s for _, s in named} or (value_text and value_text in said):
+            continue
+        named.append((key, statement))
+        said.add(value_text)
+        if len(named) == most:
+            break
+    return named
+
+
+def family_statements(explanation: LocalExplanation, labels: Mapping[str, FeatureLabel],
+                      family_map: Mapping[str, str], family: str, most: int = 2) -> list[str]:
+    """What a family's reason says of the client (the statements `reason_codes` names), in the direction of the
+    family's summed contribution."""
+    total = sum(c for f, c in explanation.contributions.items() if family_map[f] == family)
+    sign = 1.0 if total > 0 else -1.0
+    members = sorted((f for f, c in explanation.contributions.items() if family_map[f] == family and sign * c > 0),
+                     key=lambda f: -sign * explanation.contributions[f])
+    return [s for _, s in _named(members, explanation.values.to_dict(), labels, total > 0, most)]
+
+
+def reason_codes(explanation: LocalExplanation, labels: Mapping[str, FeatureLabel], family_map: Mapping[str, str],
+                 max_reasons: int = 4, min_contribution: float = 0.0, raising: bool = True) -> list[Reason]:
+    """Up to `max_reasons` information families that push this client's risk up the most, largest first (with
+    `raising=False`: those that pull it down the most, their contributions negative), one reason each.
+
+    A family counts when its summed contribution exceeds `min_contribution` (log-odds) in this direction: a
+    factor that barely moves the score is no reason to give a client. Each reason names the family and the one or
+    two features that weigh most in it in this direction, with the client's values (`FeatureLabel.statement`).
+    """
+    sign = 1.0 if raising else -1.0
+    values = explanation.values.to_dict()  # plain dicts: one client, no vector work
+    signed = (sign * explanation.contributions).to_dict()
+    sums = family_contributions(explanation, family_map)
+    members: dict[str, list[str]] = {}
+    for feature in sorted((f for f in signed if signed[f] > 0), key=lambda f: -signed[f]):
+        members.setdefault(family_map[feature], []).append(feature)
+    reasons = []
+    for family in (f for f in sums.index if sign * sums[f] > min_contribution and f in members):
+        named = _named(members[family], values, labels, raising)
+        if not named:
+            continue  # only missing values lower the risk here: no good news to tell
+        key = named[0][0]
+        label, value = labels[key], values.get(key)
         reasons.append(Reason(
-            feature=groups[key][0],
-            features=tuple(groups[key]),
-            label=label.label if label.unit != "flag" or value >= 0.5 else label.negation,
-            value=None if pd.isna(value) else float(value),
-            contribution=sign * totals[key],
-            text=f"{label.statement(values)}, {RISK_CLAUSE if raising else RELIEF_CLAUSE}.",
+            family=family, family_label=FAMILIES[family], feature=key, features=tuple(k for k, _ in named),
+            label=label.label if label.unit != "flag" or (value or 0) >= 0.5 else label.negation,
+            value=None if value is None or math.isnan(value) else float(value),
+            contribution=float(sums[family]),
+            text=f"{FAMILIES[family]} — {' ; '.join(s for _, s in named)}, "
+                 f"{RISK_CLAUSE if raising else RELIEF_CLAUSE}.",
         ))
+        if len(reasons) == max_reasons:
+            break
     return reasons
 
 
@@ -223,8 +283,17 @@ class ExplainConfig:
     labels: dict[str, FeatureLabel]
     recourse: RecourseSettings
 
+    @cached_property
+    def family_map(self) -> dict[str, str]:
+        """Feature -> information family (`credit_scoring.features.families`), for the labelled features."""
+        return families(list(self.labels))
+
     def reasons(self, explanation: LocalExplanation, raising: bool = True) -> list[Reason]:
-        return reason_codes(explanation, self.labels, self.max_reasons, self.min_contribution, raising)
+        return reason_codes(explanation, self.labels, self.family_map, self.max_reasons, self.min_contribution,
+                            raising)
+
+    def families(self, explanation: LocalExplanation) -> pd.Series:
+        return family_contributions(explanation, self.family_map)
 
 
 def write_explain_config(config: ExplainConfig, directory: str | Path = EXPLAIN_DIR) -> None:

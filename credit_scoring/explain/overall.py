@@ -22,6 +22,7 @@ from sklearn.model_selection import train_test_split
 
 from credit_scoring.explain.local import ExplainConfig, explain_frame
 from credit_scoring.explain.recourse import RecourseSettings
+from credit_scoring.features.families import FAMILIES
 from credit_scoring.features.labels import FeatureLabel, feature_labels
 from credit_scoring.modeling.bundle import Bundle
 from credit_scoring.modeling.cost import best_threshold, scores_at
@@ -47,6 +48,24 @@ def global_importance(contributions: pd.DataFrame, labels: dict[str, FeatureLabe
         "libelle": [labels[f].label for f in contributions.columns],
         "mean_abs_shap": contributions.abs().mean().to_numpy(),
         "mean_shap": contributions.mean().to_numpy(),
+    })
+    table = table.sort_values("mean_abs_shap", ascending=False, kind="stable").reset_index(drop=True)
+    table.insert(0, "rang", np.arange(1, len(table) + 1))
+    return table
+
+
+def family_importance(contributions: pd.DataFrame, family_map: dict[str, str]) -> pd.DataFrame:
+    """What information the model relies on: per information family (`credit_scoring.features.families`), the
+    mean |sum of its features' contributions| over the clients (exact: a family's contribution is that sum), its
+    share of the total, and the mean signed sum; largest first."""
+    summed = contributions.T.groupby([family_map[f] for f in contributions.columns], sort=False).sum().T
+    mean_abs = summed.abs().mean()
+    table = pd.DataFrame({
+        "famille": summed.columns,
+        "libelle": [FAMILIES[f] for f in summed.columns],
+        "mean_abs_shap": mean_abs.to_numpy(),
+        "part": (mean_abs / mean_abs.sum()).to_numpy(),
+        "mean_shap": summed.mean().to_numpy(),
     })
     table = table.sort_values("mean_abs_shap", ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rang", np.arange(1, len(table) + 1))

@@ -24,6 +24,7 @@ class Reports:
     trials: pd.DataFrame
     thresholds: pd.DataFrame
     importance: pd.DataFrame
+    family_importance: pd.DataFrame
     ebm: pd.DataFrame
     fairness: pd.DataFrame
     drift: pd.DataFrame
@@ -33,7 +34,8 @@ class Reports:
 
 METRIC_FILES = ("prepare", "featurize", "baseline", "tune", "threshold", "explain", "fairness", "drift")
 TABLE_FILES = {"baseline": "baseline", "trials": "tune_trials", "thresholds": "thresholds",
-               "importance": "shap_importance", "ebm": "ebm_vs_champion", "fairness": "fairness", "drift": "drift_psi",
+               "importance": "shap_importance", "family_importance": "shap_family_importance",
+               "ebm": "ebm_vs_champion", "fairness": "fairness", "drift": "drift_psi",
                "sensitivity": "cost_ratio_sensitivity"}
 REQUIRED_KEYS = {  # what this note quotes that older runs did not write: a clear error, never a silent gap
     "threshold": ("intervals.holdout_auc", "intervals.holdout_cost_per_client", "intervals.baseline",

@@ -164,9 +164,11 @@ def search_table(tune: dict, search: dict) -> pd.DataFrame:
 
 
 def importance_table(r: Reports, rows: int = IMPORTANCE_ROWS) -> pd.DataFrame:
-    return formatted(r.importance.nsmallest(rows, "rang"), {
-        "Rang": ("rang", count), "Variable": ("libelle", str),
-        "Contribution absolue moyenne": ("mean_abs_shap", score),
+    """What information the model relies on: the families of information, by the mean |sum of their features'
+    contributions| (`credit_scoring.explain.overall.family_importance`)."""
+    return formatted(r.family_importance.nsmallest(rows, "rang"), {
+        "Rang": ("rang", count), "Famille d’information": ("libelle", str),
+        "Contribution absolue moyenne": ("mean_abs_shap", score), "Part": ("part", share),
     })
 
 

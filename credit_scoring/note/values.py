@@ -292,8 +292,10 @@ def explanation_values(r: Reports, params: dict) -> dict:
     n = count(ebm["variables"])
     return {
         "clients": count(expl["shap_clients"]),
-        "premiere": r.importance.iloc[0]["libelle"],
-        "moteurs": french_list([f"« {x} »" for x in r.importance.nsmallest(SUMMARY_DRIVERS, "rang")["libelle"]]),
+        "familles": count(len(r.family_importance)),
+        "moteurs": french_list([f"« {x} »" for x in
+                                r.family_importance.nsmallest(SUMMARY_DRIVERS, "rang")["libelle"]]),
+        "part_moteurs": share(r.family_importance.nsmallest(SUMMARY_DRIVERS, "rang")["part"].sum()),
         "ebm_variables": n,
         "variables_modele": count(champion_features),
         **compared("ebm_", "ebm_", (ebm["auc_validation"], iv["holdout_auc"], ebm["cout_par_client_validation"],

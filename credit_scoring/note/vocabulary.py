@@ -12,8 +12,8 @@ from credit_scoring.common.formatting import NARROW_NBSP, french_number, french_
 
 GENERATED = "_generated"  # in note_methodologique/: what this module writes, what the note reads
 VALUES_FILE = "valeurs.yml"
-IMPORTANCE_ROWS = 6  # features in the note's global-importance table
-SUMMARY_DRIVERS = 3  # features the executive summary names
+IMPORTANCE_ROWS = 5  # information families in the note's global-importance table
+SUMMARY_DRIVERS = 3  # information families the executive summary names
 EDGE = 0.05  # a best value this close to an end of its range (share of the range, on its scale) sits on the edge
 NBSP = "\u00a0"
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",

@@ -16,6 +16,7 @@ from credit_scoring.explain.local import (
     load_explain_config,
     local_explanation,
 )
+from credit_scoring.features.families import families
 from credit_scoring.modeling.bundle import load_bundle
 
 
@@ -99,6 +100,14 @@ def test_the_importance_table_is_the_mean_absolute_shap_of_the_holdout(reported_
     rows = np.sort(np.random.default_rng(42).choice(len(data.X_holdout), 500, replace=False))
     expected = explain_frame(bundle, data.X_holdout.iloc[rows])[0].abs().mean()
     np.testing.assert_allclose(table.set_index("feature").loc[expected.index, "mean_abs_shap"], expected, atol=1e-6)
+    by_family = pd.read_csv(p / "reports/tables/shap_family_importance.csv")
+    assert by_family["mean_abs_shap"].is_monotonic_decreasing
+    assert by_family["part"].sum() == pytest.approx(1.0, abs=1e-4)  # each share rounded in the CSV
+    contributions = explain_frame(bundle, data.X_holdout.iloc[rows])[0]
+    family_map = families(bundle.features)
+    summed = contributions.T.groupby([family_map[f] for f in contributions.columns]).sum().T
+    np.testing.assert_allclose(by_family.set_index("famille").loc[summed.columns, "mean_abs_shap"],
+                               summed.abs().mean(), atol=1e-6)
 
 
 @pytest.mark.slow

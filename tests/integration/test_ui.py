@@ -176,6 +176,11 @@ def test_a_relationship_manager_finds_a_refused_client_and_reads_why(page_url, b
     assert any("Graphique des facteurs" in t for t in alternatives)
     reasons = page.locator("#reasons").inner_text()
     assert all(r["text"] in reasons for r in score["reasons"])
+    principal = [r for r in score["reasons"] if r["direction"] == "hausse"]
+    assert principal and len({r["family"] for r in principal}) == len(principal)  # one family, one reason
+    assert all(r["text"].startswith(r["family_label"] + " — ") for r in principal)
+    shown = page.locator("#reasons li").all_inner_texts()[:len(principal)]
+    assert [" ".join(t.split()) for t in shown] == [" ".join(r["text"].split()) for r in principal]
     shot(page, "02_score_and_reasons")
 
     open_tab(page, "Données du client")
@@ -218,6 +223,10 @@ def test_a_refused_client_s_recourse_letter_and_review_by_a_person(page_url, bro
     assert letter.read_bytes().startswith(b"%PDF")
     text = " ".join(page_.extract_text() for page_ in PdfReader(letter).pages)
     assert "réexamen" in text and str(client_id) in text
+    flat = "".join(text.split())  # the PDF's lines and spaces are the layout's: compare the words' letters
+    principal = [r["text"] for r in api.explanation(client_id)["reasons"] if r["direction"] == "hausse"]
+    places = [flat.find("".join(reason.split())) for reason in principal]
+    assert principal and -1 not in places and places == sorted(places), (principal, text)
 
     page.get_by_label("Infirmer la décision du modèle").check()
     page.locator("#review-outcome").get_by_text("Crédit accordé").wait_for()

@@ -14,11 +14,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from app.api.bodies import Contribution, Explanation, Reason
+from app.api.bodies import Contribution, Explanation, FamilyContribution, Reason
 from app.api.service.sources import KnownClients
 from credit_scoring.explain.local import ExplainConfig, LocalExplanation, local_explanations
 from credit_scoring.explain.recourse import Recourse, recourse
 from credit_scoring.features.application import APPLICATION, KEY, application_features, application_frame
+from credit_scoring.features.families import FAMILIES
 from credit_scoring.features.history_specs import HISTORY_FLAGS, application_feature_names, history_feature_names
 from credit_scoring.features.labels import FeatureLabel
 from credit_scoring.modeling.bundle import Bundle
@@ -134,7 +135,10 @@ class Scoring:
             threshold=self.bundle.threshold, model_version=self.bundle.model_version,
             base_value=explained.base_value,
             reasons=[Reason(text=r.text, direction="hausse" if r.contribution > 0 else "baisse",
-                            contribution=r.contribution, feature=r.feature) for r in reasons],
+                            contribution=r.contribution, feature=r.feature, family=r.family,
+                            family_label=r.family_label) for r in reasons],
+            families=[FamilyContribution(family=family, label=FAMILIES[family], contribution=float(value))
+                      for family, value in self.explain.families(explained).items()],
             contributions=[Contribution(feature=f, label=self.labels[f].label,
                                         display=self.labels[f].value_text(explained.values[f]),
                                         contribution=float(contributions[f])) for f in order],

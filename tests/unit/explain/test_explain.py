@@ -21,6 +21,7 @@ from credit_scoring.explain.local import (
     ExplainConfig,
     LocalExplanation,
     explain_frame,
+    family_contributions,
     load_explain_config,
     local_explanation,
     reason_codes,
@@ -29,6 +30,8 @@ from credit_scoring.explain.local import (
 )
 from credit_scoring.explain.overall import global_importance, median_client, sample_rows
 from credit_scoring.explain.recourse import RecourseSettings
+from credit_scoring.features.families import FAMILIES, UnassignedFeature, families, family_of
+from credit_scoring.features.history_specs import feature_columns
 from credit_scoring.features.labels import feature_labels
 from credit_scoring.modeling.bundle import Bundle
 from credit_scoring.modeling.training import make_estimator
@@ -143,42 +146,79 @@ def test_columns_dropped_by_the_hgb_selector_contribute_nothing():
     assert (contributions.drop(columns="FLAG_MOBIL").abs().sum() > 0).sum() >= 5
 
 
-def test_reason_codes_name_the_largest_factors_that_raise_this_client_s_risk(small_bundle):
+FAMILY_MAP = families(list(LABELS))
+
+
+def test_every_feature_belongs_to_one_information_family():
+    assert set(FAMILY_MAP) == set(feature_columns())
+    assert set(FAMILY_MAP.values()) <= set(FAMILIES)
+    assert {FAMILY_MAP[f] for f in ("EXT_SOURCE_1", "EXT_SOURCE_MEAN", "EXT_SOURCE_WEIGHTED")} == {"external_scores"}
+    assert {FAMILY_MAP[f] for f in ("DAYS_BIRTH", "AGE_YEARS")} == {"age"}
+    assert FAMILY_MAP["CREDIT_INCOME_RATIO"] == "income" and FAMILY_MAP["PAYMENT_RATE"] == "credit"
+    assert FAMILY_MAP["INSTAL_L365_LATE_MEAN"] == FAMILY_MAP["POS_COUNT"] == "repayments"
+    with pytest.raises(UnassignedFeature, match="NEW_FEATURE"):
+        family_of("NEW_FEATURE")
+
+
+def test_reason_codes_name_the_families_that_raise_this_client_s_risk_most(small_bundle):
     bundle, X = small_bundle
     proba = bundle.probability(X)
     for i in np.argsort(-proba)[:10]:
         explanation = local_explanation(bundle, X.iloc[[i]])
-        reasons = reason_codes(explanation, LABELS, max_reasons=4, min_contribution=0.01)
-        contributions = explanation.contributions
-        assert 1 <= len(reasons) <= 4
+        reasons = reason_codes(explanation, LABELS, FAMILY_MAP, max_reasons=4, min_contribution=0.01)
+        sums = family_contributions(explanation, FAMILY_MAP)
+        assert sums.sum() + explanation.base_value == pytest.approx(explanation.raw_score, abs=1e-6)
+        assert 1 <= len(reasons) <= 4 and len({r.family for r in reasons}) == len(reasons)
         for reason in reasons:
-            assert all(contributions[f] > 0.01 for f in reason.features)
-            assert reason.contribution == pytest.approx(contributions[list(reason.features)].sum())
-            assert reason.text.endswith(", ce qui pèse sur le risque.")
-            assert reason.text[0].isupper() and "_" not in reason.text
+            assert reason.contribution == pytest.approx(sums[reason.family]) and reason.contribution > 0.01
+            assert all(FAMILY_MAP.get(f, reason.family) == reason.family for f in reason.features)
+            assert reason.text.startswith(f"{FAMILIES[reason.family]} — ")
+            assert reason.text.endswith(", ce qui pèse sur le risque.") and "_" not in reason.text
         totals = [r.contribution for r in reasons]
         assert totals == sorted(totals, reverse=True)
-        covered = [f for r in reasons for f in r.features]
-        others = contributions.drop(covered)
-        assert len(reasons) == 4 or (others <= 0.01).all()  # fewer than 4 only when no other factor counts
-        assert others.max() <= min(totals)
+        others = sums.drop([r.family for r in reasons])
+        assert len(reasons) == 4 or (others <= 0.01).all()  # fewer than 4 only when no other family counts
 
 
 def test_small_contributions_are_no_reason():
     explanation = local_explanation_of({"AMT_CREDIT": 0.3, "EXT_SOURCE_2": 0.004, "DAYS_BIRTH": -0.2})
-    reasons = reason_codes(explanation, LABELS, max_reasons=4, min_contribution=0.01)
+    reasons = reason_codes(explanation, LABELS, FAMILY_MAP, max_reasons=4, min_contribution=0.01)
     assert [r.feature for r in reasons] == ["AMT_CREDIT"]
     assert reasons[0].text.replace("\u202f", " ").replace("\u00a0", " ") == (
-        "Montant du crédit demandé : 250 000 €, ce qui pèse sur le risque.")
+        "Montant et durée du crédit — Montant du crédit demandé : 250 000 €, ce qui pèse sur le risque.")
 
 
-def test_factors_that_lower_the_risk_are_reasons_of_their_own_with_negative_contributions():
+def test_families_that_lower_the_risk_are_reasons_of_their_own_with_negative_contributions():
     explanation = local_explanation_of({"AMT_CREDIT": 0.3, "EXT_SOURCE_2": -0.25, "DAYS_BIRTH": -0.05})
-    relief = reason_codes(explanation, LABELS, max_reasons=4, min_contribution=0.01, raising=False)
-    assert [r.feature for r in relief] == ["EXT_SOURCE_2", "DAYS_BIRTH"]
+    relief = reason_codes(explanation, LABELS, FAMILY_MAP, max_reasons=4, min_contribution=0.01, raising=False)
+    assert [(r.family, r.feature) for r in relief] == [("external_scores", "EXT_SOURCE_2"), ("age", "DAYS_BIRTH")]
     assert [r.contribution for r in relief] == [-0.25, -0.05]
     assert all(r.text.endswith(", ce qui allège le risque.") for r in relief)
-    assert [r.feature for r in reason_codes(explanation, LABELS, 4, 0.01)] == ["AMT_CREDIT"]
+    assert [r.feature for r in reason_codes(explanation, LABELS, FAMILY_MAP, 4, 0.01)] == ["AMT_CREDIT"]
+
+
+def test_one_fact_is_said_once_and_never_both_raises_and_lowers():
+    """A client with one external score: its mean, maximum and minimum are that score. The family is one reason,
+    naming the value once, and no part of it is said to lower the risk."""
+    one_score = {"EXT_SOURCE_1": np.nan, "EXT_SOURCE_2": 0.32, "EXT_SOURCE_3": np.nan, "EXT_SOURCE_MEAN": 0.32,
+                 "EXT_SOURCE_MAX": 0.32, "EXT_SOURCE_MIN": 0.32}
+    explanation = local_explanation_of({"EXT_SOURCE_MEAN": 0.4, "EXT_SOURCE_MAX": 0.2, "EXT_SOURCE_2": 0.1,
+                                        "EXT_SOURCE_MIN": -0.15, "EXT_SOURCE_3": -0.1, "AMT_CREDIT": 0.05},
+                                       **one_score)
+    raising = reason_codes(explanation, LABELS, FAMILY_MAP, 4, 0.01)
+    lowering = reason_codes(explanation, LABELS, FAMILY_MAP, 4, 0.01, raising=False)
+    assert [r.family for r in raising] == ["external_scores", "credit"] and lowering == []
+    assert raising[0].contribution == pytest.approx(0.45)
+    assert raising[0].text.count("0,32") == 1 and raising[0].features == ("EXT_SOURCE_MEAN",)
+
+
+def test_a_missing_value_is_never_good_news_on_its_own():
+    explanation = local_explanation_of({"EXT_SOURCE_3": -0.3, "AMT_CREDIT": 0.2, "DAYS_BIRTH": -0.1},
+                                       EXT_SOURCE_3=np.nan)
+    lowering = reason_codes(explanation, LABELS, FAMILY_MAP, 4, 0.01, raising=False)
+    assert [r.family for r in lowering] == ["age"]
+    no_bureau = local_explanation_of({"HAS_BUREAU": -0.2}, HAS_BUREAU=0.0)
+    assert reason_codes(no_bureau, LABELS, FAMILY_MAP, 4, 0.01, raising=False) == []
 
 
 def local_explanation_of(contributions: dict, **values) -> LocalExplanation:
@@ -191,16 +231,19 @@ def local_explanation_of(contributions: dict, **values) -> LocalExplanation:
 def test_a_table_the_client_has_no_row_in_is_one_reason_not_one_per_aggregate():
     no_instalments = {"HAS_INSTALLMENTS": 0.0, "INSTAL_DPD_MEAN": np.nan, "INSTAL_LATE_MEAN": np.nan}
     contributions = {"INSTAL_DPD_MEAN": 0.2, "INSTAL_LATE_MEAN": 0.15, "HAS_INSTALLMENTS": 0.05, "AMT_CREDIT": 0.3}
-    reasons = reason_codes(local_explanation_of(contributions, **no_instalments), LABELS, 4, 0.01)
-    assert [r.text for r in reasons] == ["Aucune échéance de crédit antérieur, ce qui pèse sur le risque.",
-                                         "Montant du crédit demandé : 250\u202f000\u00a0€, ce qui pèse sur le risque."]
-    assert reasons[0].features == ("INSTAL_DPD_MEAN", "INSTAL_LATE_MEAN", "HAS_INSTALLMENTS")
-    assert reasons[0].feature == "INSTAL_DPD_MEAN" and reasons[0].contribution == pytest.approx(0.4)
+    reasons = reason_codes(local_explanation_of(contributions, **no_instalments), LABELS, FAMILY_MAP, 4, 0.01)
+    assert [r.text for r in reasons] == [
+        "Historique chez Prêt à dépenser : remboursements — Aucune échéance de crédit antérieur, ce qui pèse sur le "
+        "risque.",
+        "Montant et durée du crédit — Montant du crédit demandé : 250\u202f000\u00a0€, ce qui pèse sur le risque."]
+    assert reasons[0].features == ("HAS_INSTALLMENTS",) and reasons[0].contribution == pytest.approx(0.4)
     # with instalments, but none in the last year: the aggregate speaks for itself
     recent = {"HAS_INSTALLMENTS": 1.0, "INSTAL_L365_DPD_MEAN": np.nan}
-    reasons = reason_codes(local_explanation_of({"INSTAL_L365_DPD_MEAN": 0.2}, **recent), LABELS, 4, 0.01)
-    assert reasons[0].text == ("Moyenne des jours de retard de paiement (échéances de la dernière année) : "
-                               "aucun historique correspondant, ce qui pèse sur le risque.")
+    reasons = reason_codes(local_explanation_of({"INSTAL_L365_DPD_MEAN": 0.2}, **recent), LABELS, FAMILY_MAP, 4,
+                           0.01)
+    assert reasons[0].text == ("Historique chez Prêt à dépenser : remboursements — Moyenne des jours de retard de "
+                               "paiement (échéances de la dernière année) : aucun historique correspondant, ce qui "
+                               "pèse sur le risque.")
 
 
 def test_the_export_is_refused_for_another_model(small_bundle, tmp_path):

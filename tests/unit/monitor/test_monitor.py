@@ -16,6 +16,7 @@ from app.monitor.__main__ import main
 from app.monitor.checks import MonitorSettings, client_history, decision_threshold, event_features, watched_names
 from app.monitor.simulate import simulate_events, simulated_clients, simulated_targets
 from credit_scoring.features.application import application_features, application_frame
+from credit_scoring.features.families import FAMILIES
 from credit_scoring.governance.stability import DriftSettings
 from credit_scoring.production import performance as perf
 from credit_scoring.production.events import write_events
@@ -197,6 +198,9 @@ def test_too_few_events_are_not_judged(work_dir, capsys):
     assert main([]) == 0
     result = summary(work_dir)
     assert result["drift"]["status"] == "not_enough_events" and result["alerts"] == []
+    watched = result["drift"]["watched_features"]
+    assert watched and list(result["drift"]["watched_families"]) == watched  # each named with its family
+    assert set(result["drift"]["watched_families"].values()) <= set(FAMILIES.values())
     assert "estimate" in next(iter(result["performance"]["periods"].values()))
     assert not (work_dir / "reports/monitoring/monitoring.html").exists()
 
