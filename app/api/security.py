@@ -98,7 +98,7 @@ class Authenticator:
     def from_token(self, encoded: str, engine: Callable[[], Engine] | None) -> Principal:
         try:
             token = Token.decode(encoded, self._secret, ALGORITHM, require_claims=["exp", "sub"])
-        except NotAuthorizedException:
+        except NotAuthorizedException:  # a bad signature, an expired token, a claim missing or malformed
             raise _refused("Jeton invalide ou expiré : reconnectez-vous (POST /auth/token)") from None
         user = self._cached(self._users, token.sub, lambda e: accounts.find_user(e, token.sub), engine)
         if not isinstance(user, accounts.User) or not user.enabled:

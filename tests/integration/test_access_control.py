@@ -81,6 +81,11 @@ def expired_token(name: str) -> str:
     return jwt.encode({"sub": name, "exp": past, "iat": past - timedelta(minutes=30)}, SECRET, algorithm="HS256")
 
 
+def empty_subject() -> str:
+    """Signed with the server's secret, naming nobody."""
+    return jwt.encode({"sub": "", "exp": datetime.now(UTC) + timedelta(minutes=5)}, SECRET, algorithm="HS256")
+
+
 def tampered_token(bearer: dict) -> str:
     """A reviewer's valid token whose payload now names the admin: the signature no longer matches."""
     head, _, signature = bearer["Authorization"].removeprefix("Bearer ").split(".")
@@ -109,7 +114,7 @@ def test_every_operation_answers_each_caller_as_its_security_says(api, operation
             assert anonymous.status_code == 200, where
             continue
         assert anonymous.status_code == 401, (where, anonymous.text)
-        for bad in (expired_token("r.revue"), tampered_token(tokens["r.revue"]), "not.a.token"):
+        for bad in (expired_token("r.revue"), tampered_token(tokens["r.revue"]), "not.a.token", empty_subject()):
             refused = call(api, method, path, operation, known, {"Authorization": f"Bearer {bad}"})
             assert refused.status_code == 401, (where, bad, refused.text)
         assert call(api, method, path, operation, known, {"X-API-Key": "wrong"}).status_code == 401, where
