@@ -45,8 +45,18 @@ def _ids_in(value) -> Iterator[int]:
             yield from _ids_in(item)
 
 
-def accessed_clients(scope: Scope, body: bytes, content_type: str) -> set[int]:
-    """The clients a request reveals: path, query, the JSON answer and what the handler added."""
+def _json(body: bytes, content_type: str):
+    """The answer's JSON value, or None when it is not JSON (a letter's PDF)."""
+    if not content_type.startswith("application/json") or not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def accessed_clients(scope: Scope, answer) -> set[int]:
+    """The clients a request reveals: path, query, the JSON answer (parsed) and what the handler added."""
     found = set(scope.get("state", {}).get("accessed_clients", ()))
     client_id = scope.get("path_params", {}).get("client_id")
     if isinstance(client_id, int):
@@ -56,25 +66,16 @@ def accessed_clients(scope: Scope, body: bytes, content_type: str) -> set[int]:
         key, _, value = part.partition("=")
         if key == "ids":
             found.update(int(i) for i in value.replace("%2C", ",").replace("%2c", ",").split(",") if i.isdigit())
-    if content_type.startswith("application/json") and body:
-        try:
-            found.update(_ids_in(json.loads(body)))
-        except ValueError:
-            pass
+    found.update(_ids_in(answer))
     return found
 
 
-def _request_id(headers: list[tuple[bytes, bytes]], body: bytes, content_type: str) -> str | None:
+def _request_id(headers: list[tuple[bytes, bytes]], answer) -> str | None:
     for name, value in headers:
         if name.lower() == REQUEST_ID_HEADER:
             return value.decode("latin-1")
-    if content_type.startswith("application/json") and body:
-        try:
-            answer = json.loads(body)
-        except ValueError:
-            return None
-        if isinstance(answer, dict) and isinstance(answer.get("request_id"), str):
-            return answer["request_id"]
+    if isinstance(answer, dict) and isinstance(answer.get("request_id"), str):
+        return answer["request_id"]
     return None
 
 
@@ -114,13 +115,14 @@ class AccessLog(ASGIMiddleware):
         headers = list(start.get("headers", []))
         content_type = next((v.decode("latin-1") for k, v in headers if k.lower() == b"content-type"), "")
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-        request_id = _request_id(headers, body, content_type)
+        answer = _json(body, content_type)  # parsed once, for the request id and the clients
+        request_id = _request_id(headers, answer)
         if request_id is None:
             request_id = uuid.uuid4().hex
             start = {**start, "headers": [*headers, (REQUEST_ID_HEADER, request_id.encode())]}
         template = CONVERTER.sub(r"{\1}", scope.get("path_template") or scope["path"])
         route = f"{scope['method']} {template}"
-        clients = accessed_clients(scope, body, content_type)
+        clients = accessed_clients(scope, answer)
         state = scope["app"].state
         try:
             await asyncio.to_thread(lambda: record_accesses(event_store(state), who=principal.name,
