@@ -222,33 +222,39 @@ def _named(members: list[str], values: Mapping[str, float], labels: Mapping[str,
     return named
 
 
+def _members(explanation: LocalExplanation, family_map: Mapping[str, str], sign: float) -> dict[str, list[str]]:
+    """Family -> its features that push the score in the direction of `sign`, the strongest first."""
+    signed = (sign * explanation.contributions).to_dict()  # plain dicts: one client, no vector work
+    members: dict[str, list[str]] = {}
+    for feature in sorted((f for f in signed if signed[f] > 0), key=lambda f: -signed[f]):
+        members.setdefault(family_map[feature], []).append(feature)
+    return members
+
+
 def family_statements(explanation: LocalExplanation, labels: Mapping[str, FeatureLabel],
                       family_map: Mapping[str, str], family: str, most: int = 2) -> list[str]:
     """What a family's reason says of the client (the statements `reason_codes` names), in the direction of the
     family's summed contribution."""
-    total = sum(c for f, c in explanation.contributions.items() if family_map[f] == family)
-    sign = 1.0 if total > 0 else -1.0
-    members = sorted((f for f, c in explanation.contributions.items() if family_map[f] == family and sign * c > 0),
-                     key=lambda f: -sign * explanation.contributions[f])
-    return [s for _, s in _named(members, explanation.values.to_dict(), labels, total > 0, most)]
+    raising = family_contributions(explanation, family_map)[family] > 0
+    members = _members(explanation, family_map, 1.0 if raising else -1.0).get(family, [])
+    return [s for _, s in _named(members, explanation.values.to_dict(), labels, raising, most)]
 
 
 def reason_codes(explanation: LocalExplanation, labels: Mapping[str, FeatureLabel], family_map: Mapping[str, str],
-                 max_reasons: int = 4, min_contribution: float = 0.0, raising: bool = True) -> list[Reason]:
+                 max_reasons: int = 4, min_contribution: float = 0.0, raising: bool = True,
+                 sums: pd.Series | None = None) -> list[Reason]:
     """Up to `max_reasons` information families that push this client's risk up the most, largest first (with
     `raising=False`: those that pull it down the most, their contributions negative), one reason each.
 
     A family counts when its summed contribution exceeds `min_contribution` (log-odds) in this direction: a
     factor that barely moves the score is no reason to give a client. Each reason names the family and the one or
     two features that weigh most in it in this direction, with the client's values (`FeatureLabel.statement`).
+    `sums`: the client's `family_contributions`, when the caller has them already.
     """
     sign = 1.0 if raising else -1.0
     values = explanation.values.to_dict()  # plain dicts: one client, no vector work
-    signed = (sign * explanation.contributions).to_dict()
-    sums = family_contributions(explanation, family_map)
-    members: dict[str, list[str]] = {}
-    for feature in sorted((f for f in signed if signed[f] > 0), key=lambda f: -signed[f]):
-        members.setdefault(family_map[feature], []).append(feature)
+    sums = family_contributions(explanation, family_map) if sums is None else sums
+    members = _members(explanation, family_map, sign)
     reasons = []
     for family in (f for f in sums.index if sign * sums[f] > min_contribution and f in members):
         named = _named(members[family], values, labels, raising)
@@ -288,9 +294,10 @@ class ExplainConfig:
         """Feature -> information family (`credit_scoring.features.families`), for the labelled features."""
         return families(list(self.labels))
 
-    def reasons(self, explanation: LocalExplanation, raising: bool = True) -> list[Reason]:
+    def reasons(self, explanation: LocalExplanation, raising: bool = True,
+                sums: pd.Series | None = None) -> list[Reason]:
         return reason_codes(explanation, self.labels, self.family_map, self.max_reasons, self.min_contribution,
-                            raising)
+                            raising, sums)
 
     def families(self, explanation: LocalExplanation) -> pd.Series:
         return family_contributions(explanation, self.family_map)

@@ -128,7 +128,8 @@ class Scoring:
     def _explanation(self, client_id: int, explained: LocalExplanation, top: int) -> Explanation:
         contributions = explained.contributions
         order = contributions.abs().sort_values(ascending=False, kind="stable").index[:top]
-        reasons = [*self.explain.reasons(explained, raising=True), *self.explain.reasons(explained, raising=False)]
+        sums = self.explain.families(explained)  # once: both lists of reasons and the families read it
+        reasons = [*self.explain.reasons(explained, True, sums), *self.explain.reasons(explained, False, sums)]
         probability = explained.probability
         return Explanation(
             sk_id_curr=client_id, probability=probability, decision=self.bundle.decision(probability),
@@ -138,7 +139,7 @@ class Scoring:
                             contribution=r.contribution, feature=r.feature, family=r.family,
                             family_label=r.family_label) for r in reasons],
             families=[FamilyContribution(family=family, label=FAMILIES[family], contribution=float(value))
-                      for family, value in self.explain.families(explained).items()],
+                      for family, value in sums.items()],
             contributions=[Contribution(feature=f, label=self.labels[f].label,
                                         display=self.labels[f].value_text(explained.values[f]),
                                         contribution=float(contributions[f])) for f in order],
