@@ -7,7 +7,7 @@ client per answered request, in the event store's `data_accesses` table, append-
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, Engine, Integer, MetaData, Table, Text, insert, select
@@ -60,19 +60,20 @@ def record_accesses(engine: Engine, *, who: str, kind: str, route: str, request_
     return len(rows)
 
 
+def _accesses(engine: Engine, where, *order) -> list[Access]:
+    table = data_accesses.c
+    query = select(*(table[f.name] for f in fields(Access))).where(where).order_by(*order)
+    with engine.connect() as connection:
+        return [Access(**row._mapping) for row in connection.execute(query)]
+
+
 def client_accesses(engine: Engine, client_id: int) -> list[Access]:
     """Every recorded access to the client's data, newest first."""
     table = data_accesses.c
-    query = (select(table.accessed_at, table.who, table.kind, table.client_id, table.route, table.request_id)
-             .where(table.client_id == client_id).order_by(table.accessed_at.desc(), table.id.desc()))
-    with engine.connect() as connection:
-        return [Access(**row._mapping) for row in connection.execute(query)]
+    return _accesses(engine, table.client_id == client_id, table.accessed_at.desc(), table.id.desc())
 
 
 def request_accesses(engine: Engine, request_id: str) -> list[Access]:
     """The accesses recorded under a request id (the durability test reads them)."""
     table = data_accesses.c
-    query = (select(table.accessed_at, table.who, table.kind, table.client_id, table.route, table.request_id)
-             .where(table.request_id == request_id).order_by(table.id))
-    with engine.connect() as connection:
-        return [Access(**row._mapping) for row in connection.execute(query)]
+    return _accesses(engine, table.request_id == request_id, table.id)
