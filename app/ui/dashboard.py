@@ -57,7 +57,7 @@ from app.ui.content import (
     search_filters,
     whatif_sentence,
 )
-from app.ui.session import UNEXPECTED, Gate
+from app.ui.session import Gate, worded
 
 log = logging.getLogger("app.ui")
 
@@ -455,14 +455,7 @@ def public(handler: Callable, message: gr.HTML) -> Callable:
     unexpected error, becomes a French message in the page."""
 
     def run(*args):
-        try:
-            return handler(*args)
-        except ApiError as e:
-            log.warning("API call failed: %s", e)
-            return {message: alert(str(e))}
-        except Exception:
-            log.exception("dashboard handler %s failed", handler.__name__)
-            return {message: alert(UNEXPECTED)}
+        return worded(handler, message, *args)
 
     return run
 

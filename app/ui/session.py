@@ -25,6 +25,21 @@ UNEXPECTED = ("Une erreur inattendue est survenue dans le tableau de bord. Rées
               "prévenez le support.")
 
 
+def worded(handler: Callable, message: gr.HTML, *args):
+    """The handler's outputs, or its failure as a French message in the page: an API failure in its own words, any
+    unexpected error as a plain sentence (logged). An ended session (SignedOut) is left to the caller."""
+    try:
+        return handler(*args)
+    except SignedOut:
+        raise
+    except ApiError as e:
+        log.warning("API call failed: %s", e)
+        return {message: alert(str(e))}
+    except Exception:
+        log.exception("dashboard handler %s failed", getattr(handler, "__name__", "?"))
+        return {message: alert(UNEXPECTED)}
+
+
 @dataclass(frozen=True)
 class Session:
     name: str
@@ -133,16 +148,10 @@ class Gate:
                 return self.signed_out(alert(SIGNED_OUT))
             try:
                 with signed_in_as(session.token):
-                    return handler(*args)
+                    return worded(handler, message, *args)
             except SignedOut:
                 self.sessions.drop(request)
                 return self.signed_out(alert(SIGNED_OUT))
-            except ApiError as e:
-                log.warning("API call failed: %s", e)
-                return {message: alert(str(e))}
-            except Exception:
-                log.exception("dashboard handler %s failed", getattr(handler, "__name__", "?"))
-                return {message: alert(UNEXPECTED)}
 
         run.__name__ = getattr(handler, "__name__", "handler")
         return run
