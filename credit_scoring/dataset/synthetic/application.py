@@ -3,6 +3,7 @@ identity papers, building summaries and missing values in their measured blocks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -11,16 +12,19 @@ from scipy.special import ndtri
 
 from credit_scoring.dataset.schema import SENTINEL_DAYS, Table, table
 from credit_scoring.dataset.synthetic import fidelity
+from credit_scoring.dataset.synthetic.conditionals import MISSING, conditional_draw, conditional_uniform, pair_table
 from credit_scoring.dataset.synthetic.copula import (
     COUPLE,
+    DERIVED_COLUMNS,
     MISSING_WITH_AGE,
     PSEUDO_COLUMNS,
     AppModel,
-    app_model,
+    app_copula,
     building_group,
     employed_marginal,
+    fit_truth,
 )
-from credit_scoring.dataset.synthetic.marginals import categories, draw, set_missing, uniform, with_int_dtypes, without
+from credit_scoring.dataset.synthetic.marginals import categories, set_missing, uniform, with_int_dtypes
 
 
 def _without_mass(m: fidelity.Marginal, value: float, keep: float, u: np.ndarray) -> np.ndarray:
@@ -42,63 +46,202 @@ def application(tab: Table, history: np.ndarray, rng: np.random.Generator) -> tu
     application part a'z of each client's true logit.
     """
     model = app_model()
-    n = len(history)
-    z = rng.standard_normal((n, len(model.names))) @ model.chol.T
-    col = {name: z[:, i] for i, name in enumerate(model.names)}
-    out = _copula_values(tab, model, col)
+    drawn = draw_values(tab, len(history), rng)
+    frame = pd.DataFrame(drawn.values)
+    seen = _what_the_truth_reads(frame, tab, model, history, rng)
+    return with_int_dtypes(frame[[c for c in tab.column_names if c in frame]], tab), seen @ model.weights
+
+
+CALIBRATION_ROWS = 40_000
+
+
+@cache
+def app_model() -> AppModel:
+    """The hidden truth's weights, fitted to the file as drawn: the correlations of the values' scores are
+    measured on a seeded calibration file (the joint draws make them other than the copula's), then each
+    column gets the weight that gives it its measured univariate AUC."""
+    tab = table("application_train")
+    drawn = draw_values(tab, CALIBRATION_ROWS, np.random.default_rng(CALIBRATION_SEED))
+    copula = app_copula()
+    scores = observed_scores(pd.DataFrame(drawn.values), copula.names)
+    spread = scores.std(axis=0)
+    centred = (scores - scores.mean(axis=0)) / np.where(spread > 0, spread, 1.0)  # a constant score: 0
+    return fit_truth(copula, centred.T @ centred / len(centred))
+
+
+CALIBRATION_SEED = 5
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """An application file's values before missing values are cut, and who has no job."""
+
+    values: dict[str, object]
+    no_job: np.ndarray
+
+
+# The categories in drawing order: the person's first (age depends on them, retirement on age), then the job's
+# (within the person's and retirement: no job, no employer), then the building's (within the employer's).
+PERSONAL_CATEGORIES = ("NAME_CONTRACT_TYPE", "CODE_GENDER", "FLAG_OWN_CAR", "FLAG_OWN_REALTY", "NAME_HOUSING_TYPE",
+                       "NAME_FAMILY_STATUS", "NAME_EDUCATION_TYPE", "NAME_TYPE_SUITE", "WEEKDAY_APPR_PROCESS_START")
+JOB_CATEGORIES = ("NAME_INCOME_TYPE", "OCCUPATION_TYPE", "ORGANIZATION_TYPE")
+BUILDING_CATEGORIES = ("EMERGENCYSTATE_MODE", "HOUSETYPE_MODE", "WALLSMATERIAL_MODE", "FONDKAPREMONT_MODE")
+ALL_CATEGORIES = (*PERSONAL_CATEGORIES, *JOB_CATEGORIES, *BUILDING_CATEGORIES)
+# Columns decided by rules rather than drawn as numbers: employment, identity papers, amounts, family size.
+RULED_COLUMNS = ("FLAG_EMP_PHONE", "DAYS_EMPLOYED", "DAYS_ID_PUBLISH", *DERIVED_COLUMNS)
+# What having no job allows (pensioners and the unemployed have no employer and say no occupation); the
+# occupation is drawn with <missing> as a level (no job, or not said).
+NO_JOB_LEVELS = {"NAME_INCOME_TYPE": ("Pensioner", "Unemployed"), "OCCUPATION_TYPE": (MISSING,),
+                 "ORGANIZATION_TYPE": ("XNA",)}
+DRAWN_MISSING = ("OCCUPATION_TYPE",)
+
+
+def draw_values(tab: Table, n: int, rng: np.random.Generator) -> Drawn:
+    """Every column of the file, in the order their dependences ask: the person's categories together, age
+    (within them), who has retired, the job's categories (within the person's, no job meaning no employer),
+    the building's, the numbers (each within its strongest category), then the rules tying amounts, dates
+    and building summaries."""
+    copula = app_copula()
+    z = rng.standard_normal((n, len(copula.names))) @ copula.chol.T
+    col = {name: z[:, i] for i, name in enumerate(copula.names)}
+    joint = joint_model(tab.name)
+    out: dict[str, object] = {}
+    for name in PERSONAL_CATEGORIES:
+        out[name] = joint.draw(name, out, uniform(col[name]))
+    out["DAYS_BIRTH"] = _number(tab, "DAYS_BIRTH", col, out, joint)
+    gender = np.asarray(out["CODE_GENDER"], dtype=object)
+    no_job = retired(np.asarray(out["DAYS_BIRTH"]), gender, uniform(col["FLAG_EMP_PHONE"]),
+                     1 - tab_share(tab.name, "FLAG_EMP_PHONE", 1.0)) == 1
+    out["FLAG_EMP_PHONE"] = np.where(no_job, 0.0, 1.0)
+    strata = np.where(no_job, "no job", "job")
+    for name in JOB_CATEGORIES + BUILDING_CATEGORIES:
+        out[name] = joint.draw(name, out, uniform(col[name]), strata=strata if name in JOB_CATEGORIES else None)
+    for name in copula.names:
+        if name not in out and name in tab.column_names and name not in (*PSEUDO_COLUMNS, *RULED_COLUMNS):
+            out[name] = _number(tab, name, col, out, joint)
     drawn = id_publish_marginal(tab.name)(uniform(col["DAYS_ID_PUBLISH"]))
     out["DAYS_ID_PUBLISH"] = id_publish_days(np.asarray(out["DAYS_BIRTH"]), drawn, rng.random(n))
-    no_job = _employment(out, tab, col, rng)
+    on_train = joint.within("DAYS_EMPLOYED", uniform(col["DAYS_EMPLOYED"]), out, employed_marginal("application_train"))
+    days = employed_marginal(tab.name)(on_train)
+    days = np.maximum(days, np.asarray(out["DAYS_BIRTH"]) + 18 * 365)  # worked since 18 at the earliest
+    out["DAYS_EMPLOYED"] = np.where(no_job, float(SENTINEL_DAYS), np.minimum(days, -1.0))
     _amounts(out, tab, col)
     couple = np.isin(np.asarray(out["NAME_FAMILY_STATUS"], dtype=object), COUPLE)
     out["CNT_FAM_MEMBERS"] = np.asarray(out["CNT_CHILDREN"]) + np.where(couple, 2.0, 1.0)
     _building_summaries(out, tab, col, rng)
-    frame = pd.DataFrame(out)
-    seen = _what_the_truth_reads(frame, tab, model, history, no_job, rng)
-    return with_int_dtypes(frame[[c for c in tab.column_names if c in frame]], tab), seen @ model.weights
+    for name in ALL_CATEGORIES:  # <missing> becomes a missing value
+        values = np.asarray(out[name], dtype=object)
+        out[name] = pd.Categorical(np.where(values == MISSING, None, values), categories=categories(tab.column(name)))
+    return Drawn(out, no_job)
 
 
-def _copula_values(tab: Table, model: AppModel, col: dict[str, np.ndarray]) -> dict[str, object]:
-    """The columns drawn straight from their marginal through their copula score: numbers (all but the ratios
-    and DAYS_EMPLOYED, drawn by the rules below), then categories."""
-    out: dict[str, object] = {}
-    for name in model.names:
-        if name in PSEUDO_COLUMNS or name == "DAYS_EMPLOYED":
-            continue
+def _number(tab: Table, name: str, col: dict[str, np.ndarray], out: dict[str, object], joint: JointModel):
+    """A numeric column from its marginal, its copula uniform moved within its strongest drawn category (kept
+    in ``col`` as the column's score: a building's median and mode follow its average's)."""
+    integer = tab.column(name).kind == "integer"
+    # The facts' quantiles are places on the train scale: a test file keeps its own marginal (its drift).
+    u = joint.within(name, uniform(col[name]), out, fidelity.marginal("application_train", name, integer=integer))
+    col[name] = ndtri(u)
+    return fidelity.marginal(tab.name, name, integer=integer)(u)
+
+
+@dataclass(frozen=True)
+class JointModel:
+    """The measured pairs of categories as joint tables, and each number's strongest category."""
+
+    tables: dict[tuple[str, str], pd.DataFrame]  # (parent, child) -> parent levels x child levels
+    levels: dict[str, list[str]]  # each category's levels in risk order (<missing> first where drawn)
+    shares: dict[str, np.ndarray]
+    by_category: dict[str, tuple[tuple[str, dict], ...]]  # number -> its categories' quantiles by level
+
+    def draw(self, name: str, out: dict[str, object], u: np.ndarray, strata: np.ndarray | None = None):
+        """A category's levels given the categories drawn before it (its parents in the measured pairs)."""
+        parents = {p: out[p] for (p, c) in self.tables if c == name and p in out}
+        allowed = None
+        if strata is not None and name in NO_JOB_LEVELS:
+            levels = np.asarray(self.levels[name], dtype=object)
+            forced = np.isin(levels, NO_JOB_LEVELS[name])
+            job = ~forced | (levels == MISSING) if name in DRAWN_MISSING else ~forced
+            allowed = {"no job": forced.astype(float), "job": job.astype(float)}
+        return conditional_draw(parents, {p: self.tables[(p, name)] for p in parents}, self.levels[name],
+                                self.shares[name], u, strata=strata, strata_allowed=allowed)
+
+    def within(self, name: str, u: np.ndarray, out: dict[str, object], marginal) -> np.ndarray:
+        """A number's uniforms moved within the levels of its categories drawn so far (unchanged without)."""
+        facts = {c: levels for c, levels in self.by_category.get(name, ()) if c in out}
+        if not facts:
+            return u
+        return conditional_uniform(u, {c: out[c] for c in facts}, facts, marginal)
+
+
+@cache
+def joint_model(table_name: str) -> JointModel:
+    """The application file's joint facts as the drawing needs them (the facts measure pairs on train rows;
+    they serve the test file too, each file keeping its own shares)."""
+    tab = table(table_name)
+    joint = fidelity.facts()["application_train_joint"]
+    levels, shares = {}, {}
+    for name in ALL_CATEGORIES:
         column = tab.column(name)
-        if column.kind == "category":
+        cats = categories(column)
+        present = np.array([column.value_shares[c] for c in cats], dtype=float)
+        present /= present.sum()
+        if name in DRAWN_MISSING:
+            levels[name] = [MISSING, *cats]
+            shares[name] = np.concatenate([[column.missing_rate], present * (1 - column.missing_rate)])
+        else:
+            levels[name], shares[name] = cats, present
+    order = {n: i for i, n in enumerate(ALL_CATEGORIES)}
+    tables = {}
+    for pair, spec in joint["category_pairs_cramers_v_ge_0_1"].items():
+        a, _, b = pair.partition("|")
+        if a not in order or b not in order:
             continue
-        m = fidelity.marginal(tab.name, name, integer=column.kind == "integer")
-        out[name] = m(uniform(col[name]))
+        cells = dict(spec["cells_ge_0_5pct"])
+        if order[a] > order[b]:
+            a, b = b, a
+            cells = {_swapped(k, levels[b], levels[a]): v for k, v in cells.items()}
+        tables[(a, b)] = pair_table(_present_cells(cells, a, b, levels, tab), dict(zip(levels[a], shares[a])),
+                                    dict(zip(levels[b], shares[b])))
+    found: dict[str, list[tuple[float, str, dict]]] = {}
+    for pair, spec in joint["numeric_by_category_eta_ge_0_1"].items():
+        category, _, number = pair.partition("->")
+        if category not in order or (number in RULED_COLUMNS and number != "DAYS_EMPLOYED"):
+            continue
+        if (number == "DAYS_BIRTH" and category not in PERSONAL_CATEGORIES) or _is_building_summary(number):
+            continue  # age comes before the job; a building's median and mode follow its average
+        found.setdefault(number, []).append((spec["eta_on_ranks"], category, spec["by_level"]))
+    by_category = {number: tuple((c, lv) for _, c, lv in sorted(specs, key=lambda s: -s[0])[:MAX_CATEGORIES])
+                   for number, specs in found.items()}
+    return JointModel(tables, levels, shares, by_category)
 
-    for name in model.names:
-        if name in tab.column_names and tab.column(name).kind == "category":
-            out[name] = draw(tab.column(name), uniform(col[name]))
-    return out
+
+MAX_CATEGORIES = 4  # a number follows its strongest categories (by rank eta), at most this many
 
 
-def _employment(out: dict[str, object], tab: Table, col: dict[str, np.ndarray], rng) -> np.ndarray:
-    """Employment: no employer phone means no job (pensioners, a few unemployed): sentinel days, XNA employer.
-    Most pensioners have reached the legal age (55 for women, 60 for men): the copula's ordering decides who
-    among those of an age retired, in the measured overall share. Returns who has no job."""
-    n = len(col["DAYS_EMPLOYED"])
-    gender = np.asarray(out["CODE_GENDER"], dtype=object)
-    out["FLAG_EMP_PHONE"] = 1.0 - retired(np.asarray(out["DAYS_BIRTH"]), gender, uniform(col["FLAG_EMP_PHONE"]),
-                                          1 - tab_share(tab.name, "FLAG_EMP_PHONE", 1.0))
-    no_job = out["FLAG_EMP_PHONE"] == 0
-    days = employed_marginal(tab.name)(uniform(col["DAYS_EMPLOYED"]))
-    days = np.maximum(days, np.asarray(out["DAYS_BIRTH"]) + 18 * 365)  # worked since 18 at the earliest
-    out["DAYS_EMPLOYED"] = np.where(no_job, float(SENTINEL_DAYS), np.minimum(days, -1.0))
-    income = tab.column("NAME_INCOME_TYPE")
-    unemployed = no_job & (rng.random(n) < income.value_shares.get("Unemployed", 0) / max(no_job.mean(), 1e-9))
-    working = np.asarray(draw(without(without(income, "Pensioner"), "Unemployed"), uniform(col["NAME_INCOME_TYPE"])),
-                         dtype=object)
-    out["NAME_INCOME_TYPE"] = pd.Categorical(np.where(unemployed, "Unemployed", np.where(no_job, "Pensioner", working)),
-                                             categories=categories(income))
-    org = tab.column("ORGANIZATION_TYPE")
-    employers = np.asarray(draw(without(org, "XNA"), uniform(col["ORGANIZATION_TYPE"])), dtype=object)
-    out["ORGANIZATION_TYPE"] = pd.Categorical(np.where(no_job, "XNA", employers), categories=categories(org))
-    return no_job
+def _swapped(cell: str, first: list[str], second: list[str]) -> str:
+    """"x|y" written "y|x" (a level may hold a "|": split where both sides are levels)."""
+    known_first, known_second = {*first, MISSING}, {*second, MISSING}
+    for cut, char in enumerate(cell):
+        if char == "|" and cell[:cut] in known_first and cell[cut + 1:] in known_second:
+            return f"{cell[cut + 1:]}|{cell[:cut]}"
+    return cell
+
+
+def _present_cells(cells: dict[str, float], parent: str, child: str, levels: dict[str, list[str]],
+                   tab: Table) -> dict[str, float]:
+    """The cells among the levels drawn. Where a side's missing values are cut later (the building block, the
+    suite), its <missing> cells are left out and the rest rescaled to the rows where both sides are known."""
+    kept = {}
+    for cell, share in cells.items():
+        if cell.startswith(f"{MISSING}|") and MISSING not in levels[parent]:
+            continue
+        if cell.endswith(f"|{MISSING}") and MISSING not in levels[child]:
+            continue
+        kept[cell] = share
+    present = [1.0 if MISSING in levels[c] else 1 - tab.column(c).missing_rate for c in (parent, child)]
+    known = max(sum(kept.values()), min(present))
+    return {k: v / known for k, v in kept.items()}
 
 
 def _amounts(out: dict[str, object], tab: Table, col: dict[str, np.ndarray]) -> None:
@@ -152,12 +295,12 @@ def _building_summaries(out: dict[str, object], tab: Table, col: dict[str, np.nd
 
 
 def _what_the_truth_reads(frame: pd.DataFrame, tab: Table, model: AppModel, history: np.ndarray,
-                          no_job: np.ndarray, rng) -> np.ndarray:
+                          rng) -> np.ndarray:
     """Cut the missing values (tied to the risk the complete row shows), then return the copula's variables as
     the file finally shows them: a missing value counts as what missing values of its column say on average."""
     n = len(frame)
     seen = observed_scores(frame, model.names)
-    _apply_missing(frame, tab, model, seen @ model.weights + model.history_weight * history, no_job, rng)
+    _apply_missing(frame, tab, model, seen @ model.weights + model.history_weight * history, rng)
     for name in MISSING_WITH_AGE:  # the present values follow the measured percentiles (of present rows)
         present = frame[name].notna().to_numpy()
         rank = (frame.loc[present, name].rank(method="first").to_numpy() - 0.5) / present.sum()
@@ -285,8 +428,7 @@ def _is_building_summary(name: str) -> bool:
         table("application_train").column(name).kind != "category"
 
 
-def _apply_missing(frame: pd.DataFrame, tab: Table, model: AppModel, logit: np.ndarray, no_job: np.ndarray,
-                   rng) -> None:
+def _apply_missing(frame: pd.DataFrame, tab: Table, model: AppModel, logit: np.ndarray, rng) -> None:
     """Missing values: blocks through the missingness copula (tied to the risk as measured), structural where
     the real file is structural."""
     n = len(frame)
@@ -307,6 +449,3 @@ def _apply_missing(frame: pd.DataFrame, tab: Table, model: AppModel, logit: np.n
         for name in followers:
             set_missing(frame, name, frame[leader].isna().to_numpy())
     set_missing(frame, "OWN_CAR_AGE", (frame["FLAG_OWN_CAR"] == "N").to_numpy())
-    occupation = tab.column("OCCUPATION_TYPE").missing_rate
-    extra = max(occupation - no_job.mean(), 0) / max(1 - no_job.mean(), 1e-9)
-    set_missing(frame, "OCCUPATION_TYPE", no_job | (rng.random(n) < extra))

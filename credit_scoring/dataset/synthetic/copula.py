@@ -104,9 +104,20 @@ def _term_correlation(n: int = 40_000) -> float:
     return best
 
 
+@dataclass(frozen=True)
+class AppCopula:
+    """The copula the application file is drawn from, and what the truth wants of each drawn column."""
+
+    names: tuple[str, ...]  # the copula's variables: numeric columns, categories, the two ratios
+    chol: np.ndarray  # Cholesky factor of their correlation
+    wanted: np.ndarray  # correlation of each variable's observed score with the true logit (signed)
+    scale: float
+    intercept: float
+
+
 @cache
-def app_model() -> AppModel:
-    """The copula, the weights of the hidden logit and its scale, from fidelity.json alone."""
+def app_copula() -> AppCopula:
+    """The copula's correlations and the logit's scale, from fidelity.json alone."""
     tab = table("application_train")
     numeric = fidelity.facts()["tables"]["application_train"]["numeric_columns"]
     names = [c.name for c in tab.columns if c.name not in ("SK_ID_CURR", "TARGET", *DERIVED_COLUMNS)]
@@ -116,7 +127,7 @@ def app_model() -> AppModel:
     # correlation each column's score needs with the logit for its measured univariate AUC.
     scale, intercept = _logit_scale(BAYES_AUC, TARGET_RATE)
     grid, aucs = fidelity.auc_curve(scale, intercept)
-    target = np.zeros(len(names))
+    wanted, latent = np.zeros(len(names)), np.zeros(len(names))
     for i, n in enumerate(names):
         auc = PSEUDO_AUC.get(n) or fidelity.signal(n).get("auc", 0.5)
         sign = RISK_SIGN.get(n, -1 if building_group(n) else 1)
@@ -125,11 +136,19 @@ def app_model() -> AppModel:
             if tab.column(n).missing_rate >= 0.3:
                 continue  # the building categories' signal is their missing record (the missingness copula)
             cut = fidelity.polyserial_factor(np.array(list(tab.column(n).value_shares.values())))
-        target[i] = sign * min(fidelity.auc_to_correlation(auc, grid, aucs) / max(cut, 0.3), 0.9)
-    corr = _app_correlation(names, eta, target)
+        wanted[i] = sign * min(fidelity.auc_to_correlation(auc, grid, aucs), 0.9)
+        latent[i] = sign * min(fidelity.auc_to_correlation(auc, grid, aucs) / max(cut, 0.3), 0.9)
+    corr = _app_correlation(names, eta, latent)
+    return AppCopula(tuple(names), np.linalg.cholesky(corr), wanted, scale, intercept)
 
-    # Weights whose correlations with the scores come closest to the wanted ones, each with the sign of its
-    # column's own risk (a column never lowers the risk its direction says it raises) and a ridge penalty.
+
+def fit_truth(copula: AppCopula, observed: np.ndarray) -> AppModel:
+    """The weights of the hidden logit over the observed scores, whose correlations are ``observed``: those
+    whose correlations with the scores come closest to the wanted ones, each with the sign of its column's
+    own risk (a column never lowers the risk its direction says it raises) and a ridge penalty."""
+    names, target = list(copula.names), copula.wanted
+    corr = np.nan_to_num(observed)
+    np.fill_diagonal(corr, 1.0)
     sign = np.where(target < 0, -1.0, 1.0)
     design = np.vstack([corr * sign, np.sqrt(RIDGE) * np.eye(len(names))])
     fit = lsq_linear(design, np.concatenate([target, np.zeros(len(names))]), bounds=(0, np.inf))
@@ -141,9 +160,10 @@ def app_model() -> AppModel:
         weights *= np.sqrt(MAX_APP_SHARE / explained)
         explained = MAX_APP_SHARE
     age_corr = float((corr @ weights)[names.index("DAYS_BIRTH")])
-    missing_names, missing_chol, missing_link = _missingness(tab, scale, intercept, age_corr)
-    return AppModel(tuple(names), np.linalg.cholesky(corr), weights, float(np.sqrt(1 - explained)),
-                    scale, missing_names, missing_chol, missing_link)
+    tab = table("application_train")
+    missing_names, missing_chol, missing_link = _missingness(tab, copula.scale, copula.intercept, age_corr)
+    return AppModel(tuple(names), copula.chol, weights, float(np.sqrt(1 - explained)),
+                    copula.scale, missing_names, missing_chol, missing_link)
 
 
 def _app_correlation(names: list[str], eta: np.ndarray, target: np.ndarray) -> np.ndarray:

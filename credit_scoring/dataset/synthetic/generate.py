@@ -16,8 +16,8 @@ from scipy.special import expit, ndtri
 
 from credit_scoring.common.io import atomic_directory
 from credit_scoring.dataset.schema import SENTINEL_DAYS, table, tables
-from credit_scoring.dataset.synthetic.application import application
-from credit_scoring.dataset.synthetic.copula import AppModel, app_model, intercept_for
+from credit_scoring.dataset.synthetic.application import app_model, application
+from credit_scoring.dataset.synthetic.copula import AppModel, intercept_for
 from credit_scoring.dataset.synthetic.marginals import TARGET_RATE, Clients, make_clients
 from credit_scoring.dataset.synthetic.past_credits import (
     FULL_CLIENTS,
