@@ -7,16 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+from scipy.special import expit, ndtri
 
 from credit_scoring.dataset.schema import SENTINEL_DAYS, Column, Table, raw_schema, table
+from credit_scoring.dataset.synthetic import fidelity
 from credit_scoring.dataset.synthetic.copula import AppModel, intercept_for
 from credit_scoring.dataset.synthetic.marginals import (
     BALANCE_ORPHAN_SHARE,
     FULL_TEST_CLIENTS,
     FULL_TRAIN_CLIENTS,
-    PREV_DAYS_MAX,
-    PREV_SENTINEL_SHARE,
     TARGET_RATE,
     Clients,
     categories,
@@ -25,8 +24,8 @@ from credit_scoring.dataset.synthetic.marginals import (
     score,
     uniform,
     with_int_dtypes,
-    without,
 )
+from credit_scoring.dataset.synthetic.rows import draw_rows
 
 # --------------------------------------------------------------------------------------------------------
 # History tables.
@@ -201,24 +200,49 @@ def _bureau_credits(clients: Clients, rng) -> BureauCredits:
                               ["Closed", "Sold", "Active", "Bad debt"])
     closed = np.asarray(status) == "Closed"
     overdue_z = _signal("bureau_overdue", rng, r, credit_effect)
-    f = {**_loaded(BUREAU_DATES, z_days), **_loaded(BUREAU_OVERDUE, overdue_z)}
-    sum_z = score(rng, n, (0.4, w))
-    f["AMT_CREDIT_SUM"] = [(1.0, sum_z)]
-    f["AMT_CREDIT_SUM_DEBT"] = [(0.75, sum_z), (HISTORY_SIGNAL["bureau_debt"][0], r)]
-    f["AMT_ANNUITY"] = [(0.5, sum_z)]
-    ids = unique_ids(rng, 5_000_000, n)
-    out = columns_from_marginals(tab, n, rng, {"SK_ID_CURR": client_id, "SK_ID_BUREAU": ids,
-                                               "CREDIT_ACTIVE": status}, f)
-    # Closed credits have an end date no earlier than their start and owe nothing; active ones have no
-    # actual end date.
-    out["DAYS_ENDDATE_FACT"] = np.where(closed, np.maximum(out["DAYS_ENDDATE_FACT"].fillna(out["DAYS_CREDIT"]),
-                                                           out["DAYS_CREDIT"]), np.nan)
+    debt_z = score(rng, n, (0.4, w), (HISTORY_SIGNAL["bureau_debt"][0], r))
+    out = draw_rows("bureau", n, rng, {
+        "SK_ID_CURR": client_id, "SK_ID_BUREAU": unique_ids(rng, 5_000_000, n), "CREDIT_ACTIVE": status,
+    }, number_z={"DAYS_CREDIT": (0.8, z_days), "AMT_CREDIT_MAX_OVERDUE": (0.9, overdue_z),
+                 "CREDIT_DAY_OVERDUE": (0.95, overdue_z), "AMT_CREDIT_SUM_OVERDUE": (0.95, overdue_z),
+                 "AMT_CREDIT_SUM": (0.4, w), "AMT_CREDIT_SUM_DEBT": (0.8, debt_z)})
+    bureau_accounting(out, closed, rng)
+    return BureauCredits(with_int_dtypes(out, tab), r, credit_effect, closed)
+
+
+# Measured day orderings of closed credits (fidelity.json, bureau): the planned end equals the actual one for
+# about a third, the last update is the closing day for about a quarter.
+ENDED_ON_PLAN = 0.31
+UPDATED_AT_CLOSING = 0.26
+
+
+def bureau_accounting(out: pd.DataFrame, closed: np.ndarray, rng) -> None:
+    """The rules of a bureau record over the drawn values: a credit ends (planned and actual) after it
+    starts and is updated after that; a closed credit has its actual end (on the planned date for some,
+    updated on its closing day for some) and owes nothing; an open one has no actual end."""
+    n = len(out)
+    start = out["DAYS_CREDIT"].to_numpy(dtype=float)
+
+    def after(day: np.ndarray, floor: np.ndarray) -> np.ndarray:
+        """``day`` where it comes after ``floor``, else a day between ``floor`` and yesterday."""
+        return np.where(day > floor, day, floor + np.ceil(rng.random(n) * np.maximum(-1.0 - floor, 0.0)))
+
+    planned = out["DAYS_CREDIT_ENDDATE"].to_numpy(dtype=float)
+    planned = np.where(planned <= start, start + np.abs(planned - start) + 1, planned)
+    update = after(out["DAYS_CREDIT_UPDATE"].to_numpy(dtype=float), start)
+    ended = out["DAYS_ENDDATE_FACT"].to_numpy(dtype=float)
+    ended = np.where(np.isnan(ended), np.where(np.isnan(planned), update, np.minimum(planned, -1.0)), ended)
+    ended = np.maximum(np.minimum(after(ended, start), -1.0), start)
+    ended = np.where((rng.random(n) < ENDED_ON_PLAN) & (planned <= -1), planned, ended)
+    at_closing = rng.random(n) < UPDATED_AT_CLOSING
+    update = np.where(closed, np.where(at_closing, ended, after(update, ended)), update)
+    out["DAYS_CREDIT_ENDDATE"] = planned
+    out["DAYS_ENDDATE_FACT"] = np.where(closed, ended, np.nan)
+    out["DAYS_CREDIT_UPDATE"] = update
     for c in ("CREDIT_DAY_OVERDUE", "AMT_CREDIT_SUM_OVERDUE"):
         out[c] = np.where(closed, 0.0, out[c])
     out["AMT_CREDIT_SUM_DEBT"] = np.where(closed & out["AMT_CREDIT_SUM_DEBT"].notna(), 0.0,
                                           out["AMT_CREDIT_SUM_DEBT"])
-    out["DAYS_CREDIT_UPDATE"] = np.maximum(out["DAYS_CREDIT_UPDATE"], out["DAYS_CREDIT"])
-    return BureauCredits(with_int_dtypes(out, tab), r, credit_effect, closed)
 
 
 def _bureau_balance(credits: BureauCredits, rng, scale: float) -> pd.DataFrame:
@@ -264,58 +288,123 @@ def _balance_status(months: np.ndarray, closed_months: np.ndarray, risk: np.ndar
 
 
 def previous(clients: Clients, rng) -> pd.DataFrame:
-    """previous_application: earlier Home Credit applications; risky clients are refused more often."""
+    """previous_application: earlier Home Credit applications, drawn as whole rows (``rows``): the status
+    from the client's behaviour (risky clients are refused more often), the product's categories together,
+    amounts and dates within them; then the accounting of a credit file (``credit_accounting``)."""
     tab = table("previous_application")
     client_id, r, w = _client_rows(clients, rng, "previous_application")
     n = len(client_id)
     status = allocate_by_rank(_signal("previous_status", rng, r), tab.column("NAME_CONTRACT_STATUS"),
                               ["Approved", "Unused offer", "Canceled", "Refused"])
-    st = np.asarray(status, dtype=object)
-    refused = st == "Refused"
-    reasons = tab.column("CODE_REJECT_REASON")
-    reason = np.where(refused, np.asarray(draw(without(reasons, "XAP"), rng.random(n)), dtype=object), "XAP")
-    z_app, z_dec = score(rng, n, (0.5, w)), rng.standard_normal(n)
-    f = {**_loaded(PREVIOUS_AMOUNTS, z_app), **_loaded(PREVIOUS_DATES, z_dec)}
-    out = columns_from_marginals(tab, n, rng, {
-        "SK_ID_PREV": unique_ids(rng, 1_000_001, n),
-        "SK_ID_CURR": client_id,
-        "NAME_CONTRACT_STATUS": status,
-        "CODE_REJECT_REASON": pd.Categorical(reason, categories=categories(reasons)),
-    }, f, structural=(*PREV_SENTINEL_SHARE, "NFLAG_INSURED_ON_APPROVAL", "AMT_ANNUITY", "CNT_PAYMENT"))
-    _dates_of_approved(out, tab, st == "Approved", z_dec, rng)
-    _terms_of_taken_up(out, tab, st, rng)
+    out = draw_rows("previous_application", n, rng, {
+        "SK_ID_PREV": unique_ids(rng, 1_000_001, n), "SK_ID_CURR": client_id, "NAME_CONTRACT_STATUS": status,
+    }, number_z={"AMT_APPLICATION": (0.5, w)}, structural=APPROVAL_COLUMNS)  # wealthier clients ask for more
+    credit_accounting(out, rng)
     return with_int_dtypes(out, tab)
 
 
-def _dates_of_approved(out: pd.DataFrame, tab: Table, approved: np.ndarray, z_dec: np.ndarray, rng) -> None:
-    """Dates and insurance exist for approved credits (a few approved ones lack them, as in Kaggle)."""
-    n = len(out)
-    no_dates_rate = tab.column("DAYS_FIRST_DUE").missing_rate
-    extra = max(no_dates_rate - (1 - approved.mean()), 0) / max(approved.mean(), 1e-9)
-    no_dates = ~approved | (rng.random(n) < extra)
-    for c in (*PREV_SENTINEL_SHARE, "NFLAG_INSURED_ON_APPROVAL"):
-        col = tab.column(c)
-        if c in PREV_SENTINEL_SHARE:
-            share = PREV_SENTINEL_SHARE[c]
-            real = draw(col, uniform(score(rng, n, (0.9, z_dec))), sentinel_share=share, upper=PREV_DAYS_MAX[c],
-                        table_name=tab.name)
-            values = np.where(rng.random(n) < share, float(SENTINEL_DAYS), real)
-        else:
-            values = out[c].to_numpy(dtype=float)
-        out[c] = np.where(no_dates, np.nan, values)
+# The price of credit by yield group (a normal score: higher, dearer), the one input besides the term that
+# sets the total repaid per unit lent.
+YIELD_SCORE = {"low_action": -1.5, "low_normal": -0.6, "middle": 0.3, "high": 1.2, "XNA": 0.0}
+FIRST_DUE_DAYS = (20.0, 60.0)  # the first instalment falls due this many days after the decision
+APPROVAL_COLUMNS = ("DAYS_FIRST_DRAWING", "DAYS_FIRST_DUE", "DAYS_LAST_DUE_1ST_VERSION", "DAYS_LAST_DUE",
+                    "DAYS_TERMINATION", "NFLAG_INSURED_ON_APPROVAL")
+DRAWN_ON_DECISION = 0.156  # share of first drawings on the decision's day (the facts' day orderings)
+ZERO_ASKED_WITH_CREDIT = 0.17  # share of zero applications that still carry a credit (0.037 of non-zero credits)
 
 
-def _terms_of_taken_up(out: pd.DataFrame, tab: Table, status: np.ndarray, rng) -> None:
-    """Annuity and term are missing for offers never taken up (and for some refused ones)."""
+def credit_accounting(out: pd.DataFrame, rng) -> None:
+    """The rules a credit file obeys, over the drawn values: the goods price is what was applied for; the
+    credit is the application over its measured ratio (insurance and fees on top, or less granted); the
+    annuity repays the credit over its term at the measured price of credit (its yield group, its term);
+    the dates follow the decision in their measured order (365243 kept where the file says "not yet")."""
     n = len(out)
-    terms_rate = tab.column("AMT_ANNUITY").missing_rate
-    not_taken = np.isin(status, ["Canceled", "Unused offer"])
-    refused = status == "Refused"
-    p_missing = np.where(not_taken, min(terms_rate / max(not_taken.mean(), 1e-9), 0.97), 0.0)
-    p_missing = np.where(refused, max(terms_rate - p_missing.sum() / n, 0) / max(refused.mean(), 1e-9), p_missing)
-    no_terms = rng.random(n) < p_missing
-    for c in ("AMT_ANNUITY", "CNT_PAYMENT"):
-        out[c] = np.where(no_terms, np.nan, out[c])
+    facts = fidelity.facts()["history_dependence"]["previous_application"]
+    refused = (out["NAME_CONTRACT_STATUS"] == "Refused").to_numpy()
+    out.loc[~refused, "CODE_REJECT_REASON"] = "XAP"  # only a refusal has a reason
+    # Goods are priced exactly where something was asked for (the facts: equal in 99.99 % of the rows with both).
+    asked = out["AMT_GOODS_PRICE"].notna().to_numpy()
+    drawn = out["AMT_APPLICATION"].to_numpy(dtype=float)
+    application = np.where(asked, np.where(drawn > 0, drawn, out["AMT_GOODS_PRICE"].to_numpy(dtype=float)), 0.0)
+    out["AMT_APPLICATION"] = application
+    ratio = _ratio_marginal(facts["amount_ratios_rho_ge_0_5"]["AMT_APPLICATION/AMT_CREDIT"], positive=True)
+    # Nothing asked, mostly nothing granted: the measured share of zero applications among non-zero credits.
+    kept = rng.random(n) < ZERO_ASKED_WITH_CREDIT
+    credit = np.where(asked, np.round(application / ratio(rng.random(n)) * 2) / 2,
+                      np.where(kept, out["AMT_CREDIT"].to_numpy(), 0.0))
+    out["AMT_CREDIT"] = credit
+    out["AMT_GOODS_PRICE"] = np.where(asked, application, np.nan)
+    term = out["CNT_PAYMENT"].to_numpy(dtype=float)
+    yield_score = out["NAME_YIELD_GROUP"].astype(object).map(YIELD_SCORE).fillna(0.0).to_numpy(dtype=float)
+    term_score = ndtri(np.clip(pd.Series(term).rank(pct=True).fillna(0.5).to_numpy(), 1e-6, 1 - 1e-6))
+    price = uniform(0.6 * yield_score / 1.2 + 0.4 * term_score + 0.5 * rng.standard_normal(n))
+    repaid = _ratio_marginal(facts["derived"]["CNT_PAYMENT*AMT_ANNUITY/AMT_CREDIT (total repaid per unit lent)"],
+                             positive=True)(price)
+    priced = (term > 0) & (credit > 0) & out["AMT_ANNUITY"].notna().to_numpy()
+    out["AMT_ANNUITY"] = np.where(priced, np.round(credit * repaid / np.where(term > 0, term, 1), 3),
+                                  out["AMT_ANNUITY"].to_numpy())
+    _credit_dates(out, term, rng)
+    approved = (out["NAME_CONTRACT_STATUS"] == "Approved").to_numpy()
+    rate = table("previous_application").column("DAYS_FIRST_DUE").missing_rate
+    extra = max(rate - (1 - approved.mean()), 0) / max(approved.mean(), 1e-9)
+    undated = ~approved | (rng.random(n) < extra)  # only an approved credit has dates and insurance
+    for column in APPROVAL_COLUMNS:
+        out[column] = np.where(undated, np.nan, out[column])
+
+
+def _credit_dates(out: pd.DataFrame, term: np.ndarray, rng) -> None:
+    """First due after the decision, the planned last due a term later, the actual last due on plan or
+    earlier (repaid early), the termination just after it; "not yet" (365243) where drawn so, and for a
+    planned end still to come."""
+    n = len(out)
+    decision = out["DAYS_DECISION"].to_numpy(dtype=float)
+    sentinel = float(SENTINEL_DAYS)
+
+    def drawn(column: str) -> tuple[np.ndarray, np.ndarray]:
+        values = out[column].to_numpy(dtype=float)
+        return values, values == sentinel
+
+    first, first_not_yet = drawn("DAYS_FIRST_DUE")
+    first_due = np.where(first_not_yet, sentinel, decision + np.round(rng.uniform(*FIRST_DUE_DAYS, n)))
+    first_due = np.where(np.isnan(first), np.nan, np.minimum(first_due, np.where(first_not_yet, sentinel, -2.0)))
+    planned, planned_not_yet = drawn("DAYS_LAST_DUE_1ST_VERSION")
+    months = np.maximum(np.nan_to_num(term, nan=12.0), 2.0) - 1
+    plan = np.where(planned_not_yet | first_not_yet, sentinel, first_due + 30.0 * months)
+    plan = np.where(np.isnan(planned) | np.isnan(first_due), np.nan, plan)
+    last, last_not_yet = drawn("DAYS_LAST_DUE")
+    share_on_plan = 0.52  # the measured share of credits ending on their planned date
+    early = first_due + np.floor(rng.random(n) * np.maximum(plan - first_due, 0.0))
+    actual = np.where(rng.random(n) < share_on_plan, plan, early)
+    actual = np.where(last_not_yet | (actual > -2) | (plan == sentinel), sentinel, actual)
+    actual = np.where(np.isnan(last) | np.isnan(plan), np.nan, actual)
+    ended, _ = drawn("DAYS_TERMINATION")
+    termination = np.where(actual == sentinel, sentinel, actual + 1 + np.round(rng.exponential(3.0, n)))
+    termination = np.where(np.isnan(ended) | np.isnan(actual), np.nan, termination)
+    drawing, drawing_not_yet = drawn("DAYS_FIRST_DRAWING")
+    between = decision + np.floor(rng.random(n) * np.maximum(np.nan_to_num(first_due, nan=-2) - decision, 0))
+    between = np.where(rng.random(n) < DRAWN_ON_DECISION, decision, between)
+    first_drawing = np.where(drawing_not_yet | np.isnan(first_due) | (first_due == sentinel), drawing,
+                             np.minimum(between, -2))
+    out["DAYS_FIRST_DUE"], out["DAYS_LAST_DUE_1ST_VERSION"] = first_due, plan
+    out["DAYS_LAST_DUE"], out["DAYS_TERMINATION"] = actual, termination
+    out["DAYS_FIRST_DRAWING"] = np.where(np.isnan(drawing), np.nan, first_drawing)
+
+
+def _ratio_marginal(spec: dict, positive: bool = False) -> fidelity.Marginal:
+    """A ratio's quantile function from its 21 measured percentiles (0, 5, ..., 100 %) and point masses;
+    ``positive`` keeps only its positive part (a zero numerator is the drawn rows' own)."""
+    knots = np.asarray(spec["percentiles_0_5_to_100"], dtype=float)
+    p = np.linspace(0.0, 1.0, len(knots))
+    masses = {k: v for k, v in spec.get("point_masses", {}).items() if not positive or float(k) > 0}
+    if positive:
+        zero = float(np.mean(knots <= 0))
+        keep = knots > 0
+        p = (p[keep] - zero) / max(1 - zero, 1e-9)
+        knots = knots[keep]
+        p[0] = 0.0
+        masses = {k: v / max(1 - zero, 1e-9) for k, v in masses.items()}
+    full = np.interp(fidelity.PERCENTILES, p, knots)
+    return fidelity.marginal_from({"percentiles_0_to_100": list(full), "point_masses": masses}, integer=False)
 
 
 def _place_months(rng, counts: np.ndarray, latest_max: int = -1, mean_gap: float = 20.0) -> np.ndarray:
