@@ -24,7 +24,7 @@ from credit_scoring.dataset.synthetic.copula import (
     employed_marginal,
     fit_truth,
 )
-from credit_scoring.dataset.synthetic.marginals import categories, set_missing, uniform, with_int_dtypes
+from credit_scoring.dataset.synthetic.marginals import categories, set_missing, tab_share, uniform, with_int_dtypes
 
 
 def _without_mass(m: fidelity.Marginal, value: float, keep: float, u: np.ndarray) -> np.ndarray:
@@ -49,7 +49,7 @@ def application(tab: Table, history: np.ndarray, rng: np.random.Generator) -> tu
     drawn = draw_values(tab, len(history), rng)
     frame = pd.DataFrame(drawn.values)
     seen = _what_the_truth_reads(frame, tab, model, history, rng)
-    return with_int_dtypes(frame[[c for c in tab.column_names if c in frame]], tab), seen @ model.weights
+    return with_int_dtypes(frame[[c for c in tab.column_names if c in frame]], tab), model.app_part(seen)
 
 
 CALIBRATION_ROWS = 40_000
@@ -64,9 +64,7 @@ def app_model() -> AppModel:
     drawn = draw_values(tab, CALIBRATION_ROWS, np.random.default_rng(CALIBRATION_SEED))
     copula = app_copula()
     scores = observed_scores(pd.DataFrame(drawn.values), copula.names)
-    spread = scores.std(axis=0)
-    centred = (scores - scores.mean(axis=0)) / np.where(spread > 0, spread, 1.0)  # a constant score: 0
-    return fit_truth(copula, centred.T @ centred / len(centred))
+    return fit_truth(copula, scores)
 
 
 CALIBRATION_SEED = 5
@@ -119,6 +117,8 @@ def draw_values(tab: Table, n: int, rng: np.random.Generator) -> Drawn:
     for name in copula.names:
         if name not in out and name in tab.column_names and name not in (*PSEUDO_COLUMNS, *RULED_COLUMNS):
             out[name] = _number(tab, name, col, out, joint)
+    region = np.asarray(out["REGION_POPULATION_RELATIVE"], dtype=float)
+    out["REGION_RATING_CLIENT"], out["REGION_RATING_CLIENT_W_CITY"] = region_ratings(region)
     drawn = id_publish_marginal(tab.name)(uniform(col["DAYS_ID_PUBLISH"]))
     out["DAYS_ID_PUBLISH"] = id_publish_days(np.asarray(out["DAYS_BIRTH"]), drawn, rng.random(n))
     on_train = joint.within("DAYS_EMPLOYED", uniform(col["DAYS_EMPLOYED"]), out, employed_marginal("application_train"))
@@ -300,7 +300,7 @@ def _what_the_truth_reads(frame: pd.DataFrame, tab: Table, model: AppModel, hist
     the file finally shows them: a missing value counts as what missing values of its column say on average."""
     n = len(frame)
     seen = observed_scores(frame, model.names)
-    _apply_missing(frame, tab, model, seen @ model.weights + model.history_weight * history, rng)
+    _apply_missing(frame, tab, model, model.app_part(seen) + model.history_weight * history, rng)
     for name in MISSING_WITH_AGE:  # the present values follow the measured percentiles (of present rows)
         present = frame[name].notna().to_numpy()
         rank = (frame.loc[present, name].rank(method="first").to_numpy() - 0.5) / present.sum()
@@ -351,15 +351,43 @@ def observed_scores(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
     return out
 
 
+# A region's rating is the region's: every client of one region (one REGION_POPULATION_RELATIVE value) has the
+# same rating, the most populated regions the best (1); the rating with the city is the same but for a few
+# regions, where a big city lifts it by one (the real crosstab: 1.5 % of the rows).
+REGION_RATING_NOISE = 0.8  # how loosely population orders the regions' ratings
+CITY_LIFTED = 0.01
+
+
+@cache
+def _region_table() -> pd.DataFrame:
+    """Each region of the train marginal (its population value), its share of the clients, its two ratings
+    (seeded: the same in every file and every run)."""
+    m = fidelity.marginal("application_train", "REGION_POPULATION_RELATIVE")
+    values, counts = np.unique(m(np.random.default_rng(6).random(200_000)), return_counts=True)
+    shares = counts / counts.sum()
+    rng = np.random.default_rng(7)
+    score = ndtri((np.argsort(np.argsort(values)) + 0.5) / len(values))  # populous regions first
+    score = np.sqrt(1 - REGION_RATING_NOISE**2) * score + REGION_RATING_NOISE * rng.standard_normal(len(values))
+    rated = table("application_train").column("REGION_RATING_CLIENT").value_shares
+    cut = np.cumsum([rated["1"], rated["2"]])
+    order = np.argsort(-score)
+    place = np.empty(len(values))
+    place[order] = np.cumsum(shares[order]) - shares[order] / 2
+    rating = 1.0 + (place > cut[0]) + (place > cut[1])
+    lifted = (rating > 1) & (rng.random(len(values)) < CITY_LIFTED / max(shares[rating > 1].mean(), 1e-9)
+                             * shares.mean())
+    return pd.DataFrame({"rating": rating, "with_city": rating - lifted}, index=values)
+
+
+def region_ratings(region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two ratings of each client's region (a value outside the train regions: its nearest region's)."""
+    regions = _region_table()
+    at = np.clip(np.searchsorted(regions.index.to_numpy(), region), 0, len(regions) - 1)
+    return regions["rating"].to_numpy()[at], regions["with_city"].to_numpy()[at]
+
+
 RETIREMENT_AGE = {"F": 55.0, "M": 60.0}  # the legal ages in force when the data were gathered
 EARLY_RETIREMENT = 0.015  # share of the clients under that age who have no job (early pensions, unemployed)
-
-
-def tab_share(table_name: str, column: str, value: float) -> float:
-    """Measured share of one value of a numeric column (its point mass)."""
-    m = fidelity.marginal(table_name, column)
-    hit = np.abs(m.mass_values - value) < 1e-9
-    return float((m.mass_hi - m.mass_lo)[hit].sum())
 
 
 def retired(days_birth: np.ndarray, gender: np.ndarray, u: np.ndarray, share: float) -> np.ndarray:

@@ -83,9 +83,21 @@ def conditional_draw(parents: dict[str, np.ndarray], tables: dict[str, pd.DataFr
     level of each row.
     """
     codes, weights = _raked(parents, tables, levels, shares, len(u), strata, strata_allowed)
-    cum = np.cumsum(weights, axis=1)
-    picked = (cum[codes] < u[:, None]).sum(axis=1)
-    return np.asarray(levels, dtype=object)[np.minimum(picked, len(levels) - 1)]
+    picked, _, _ = _walk(np.cumsum(weights, axis=1), codes, u)
+    return np.asarray(levels, dtype=object)[picked]
+
+
+def _walk(cum: np.ndarray, codes: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each row's uniform falls in its combination's cumulative shares: the index, and the shares
+    below and up to it (column by column: memory stays one row's worth per column, not rows x levels)."""
+    picked = np.zeros(len(u), dtype=np.int64)
+    for k in range(cum.shape[1] - 1):
+        picked += cum[codes, k] < u
+    rows_cum = cum.reshape(-1)
+    at = codes * cum.shape[1] + picked
+    high = rows_cum[at]
+    low = np.where(picked > 0, rows_cum[np.maximum(at - 1, 0)], 0.0)
+    return picked, low, high
 
 
 def conditional_uniform(u: np.ndarray, parents: dict[str, np.ndarray], by_level: dict[str, dict], marginal,
@@ -108,12 +120,9 @@ def conditional_uniform(u: np.ndarray, parents: dict[str, np.ndarray], by_level:
     columns = list(range(bins))
     codes, weights = _raked(parents, {k: t.set_axis(columns, axis=1) for k, t in tables.items()}, columns,
                             np.full(bins, 1.0 / bins), len(u))
-    cum = np.cumsum(weights, axis=1)[codes]
-    low = np.concatenate([np.zeros((len(u), 1)), cum[:, :-1]], axis=1)
-    j = np.minimum((cum < u[:, None]).sum(axis=1), bins - 1)
-    rows = np.arange(len(u))
-    width = cum[rows, j] - low[rows, j]
-    frac = np.divide(u - low[rows, j], width, out=np.full(len(u), 0.5), where=width > 0)
+    j, low, high = _walk(np.cumsum(weights, axis=1), codes, u)
+    width = high - low
+    frac = np.divide(u - low, width, out=np.full(len(u), 0.5), where=width > 0)
     return np.clip(edges[j] + np.clip(frac, 0, 1) * (edges[j + 1] - edges[j]), 1e-9, 1 - 1e-9)
 
 

@@ -26,8 +26,22 @@ from credit_scoring.dataset.synthetic.marginals import TARGET_RATE, uniform
 # sample's age profile: the correlation of its "is missing" score with age.
 MISSING_WITH_AGE = {"EXT_SOURCE_1": 0.35}
 BAYES_AUC = 0.81
-RIDGE = 0.1  # keeps the weights of near-twin columns (building AVG/MEDI/MODE) from fighting each other
+FIT_FLOOR = 0.1  # the weighted fit: each column's wanted correlation counts |wanted| + this
+RIDGE = 0.02  # keeps the weights of near-twin columns (building AVG/MEDI/MODE) from fighting each other
 MAX_APP_SHARE = 0.78  # the application table explains at most this share of the logit's variance
+# What real-data models learn beyond each column alone: age and the loan's length (the payment rate) weigh
+# through the external scores (an external score says less for the young and for long loans), and the
+# payment rate bends (the shortest and the longest loans cost most). Products of the observed normal scores,
+# with their coefficients in the standardized logit; they leave every column's own AUC where it was.
+INTERACTIONS = (
+    ("DAYS_BIRTH", "EXT_SOURCE_1", 0.10),
+    ("DAYS_BIRTH", "EXT_SOURCE_3", 0.06),
+    ("TERM", "TERM", 0.12),
+    ("GOODS_RATIO", "GOODS_RATIO", 0.08),
+)
+# Age and the first external score (much of it age) weigh of their own in real-data models: the least-squares
+# fit would let the other columns carry their signal, so their weights keep at least these sizes.
+MIN_WEIGHT = {"DAYS_BIRTH": 0.15, "EXT_SOURCE_1": 0.15}
 # Direction of each column's risk where the facts give only an unsigned AUC: +1, a higher value (or a later
 # category in CATEGORY_RISK_ORDER) is riskier. Day counts are negative, so +1 on DAYS_* means "more recent".
 RISK_SIGN = {
@@ -82,6 +96,17 @@ class AppModel:
     missing_names: tuple[str, ...]  # columns whose missing values come from the missingness copula
     missing_chol: np.ndarray
     missing_link: np.ndarray  # correlation of each "is missing" score with the standardized logit
+    interactions: tuple[tuple[int, int, float], ...] = ()  # (i, j, c): c times the product of two scores
+    centre: np.ndarray | float = 0.0  # the scores' mean and spread on the calibration file
+    spread: np.ndarray | float = 1.0
+
+    def app_part(self, scores: np.ndarray) -> np.ndarray:
+        """The application part of the logit: the weighted standardized scores and their interactions."""
+        scores = (scores - self.centre) / self.spread
+        out = scores @ self.weights
+        for i, j, c in self.interactions:
+            out = out + c * scores[:, i] * scores[:, j]
+        return out
 
 
 def _term_correlation(n: int = 40_000) -> float:
@@ -142,28 +167,36 @@ def app_copula() -> AppCopula:
     return AppCopula(tuple(names), np.linalg.cholesky(corr), wanted, scale, intercept)
 
 
-def fit_truth(copula: AppCopula, observed: np.ndarray) -> AppModel:
-    """The weights of the hidden logit over the observed scores, whose correlations are ``observed``: those
-    whose correlations with the scores come closest to the wanted ones, each with the sign of its column's
-    own risk (a column never lowers the risk its direction says it raises) and a ridge penalty."""
+def fit_truth(copula: AppCopula, scores: np.ndarray) -> AppModel:
+    """The hidden logit over the observed ``scores`` of a calibration file (standardized on it): the weights whose
+    correlations with the scores come closest to the wanted ones, each with the sign of its column's own
+    risk (a column never lowers the risk its direction says it raises) and a ridge penalty; then the
+    interactions (INTERACTIONS), which add what no column shows alone."""
     names, target = list(copula.names), copula.wanted
-    corr = np.nan_to_num(observed)
+    centre, spread = scores.mean(axis=0), scores.std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)  # a constant score counts for nothing
+    scores = (scores - centre) / spread
+    corr = np.nan_to_num(scores.T @ scores / len(scores))
     np.fill_diagonal(corr, 1.0)
     sign = np.where(target < 0, -1.0, 1.0)
-    design = np.vstack([corr * sign, np.sqrt(RIDGE) * np.eye(len(names))])
-    fit = lsq_linear(design, np.concatenate([target, np.zeros(len(names))]), bounds=(0, np.inf))
+    importance = np.abs(target) + FIT_FLOOR  # a strong column's miss costs more than a weak one's
+    design = np.vstack([corr * sign * importance[:, None], np.sqrt(RIDGE) * np.eye(len(names))])
+    floor = np.array([MIN_WEIGHT.get(n, 0.0) for n in names])
+    fit = lsq_linear(design, np.concatenate([target * importance, np.zeros(len(names))]), bounds=(floor, np.inf))
     weights = sign * fit.x
-    achieved = corr @ weights
-    weights *= (target @ achieved) / (achieved @ achieved)  # best fit of the wanted correlations
-    explained = float(weights @ corr @ weights)
+    interactions = tuple((names.index(a), names.index(b), c) for a, b, c in INTERACTIONS)
+    model = AppModel(tuple(names), copula.chol, weights, 0.0, copula.scale, (), np.eye(1), np.zeros(0), interactions)
+    explained = float(np.var(model.app_part(scores)))
     if explained > MAX_APP_SHARE:
-        weights *= np.sqrt(MAX_APP_SHARE / explained)
+        shrink = np.sqrt(MAX_APP_SHARE / explained)
+        weights *= shrink
+        interactions = tuple((i, j, c * shrink) for i, j, c in interactions)
         explained = MAX_APP_SHARE
     age_corr = float((corr @ weights)[names.index("DAYS_BIRTH")])
     tab = table("application_train")
     missing_names, missing_chol, missing_link = _missingness(tab, copula.scale, copula.intercept, age_corr)
     return AppModel(tuple(names), copula.chol, weights, float(np.sqrt(1 - explained)),
-                    copula.scale, missing_names, missing_chol, missing_link)
+                    copula.scale, missing_names, missing_chol, missing_link, interactions, centre, spread)
 
 
 def _app_correlation(names: list[str], eta: np.ndarray, target: np.ndarray) -> np.ndarray:

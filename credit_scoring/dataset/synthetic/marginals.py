@@ -149,6 +149,13 @@ def draw(col: Column, u: np.ndarray, sentinel_share: float = 0.0, upper: float |
     return np.round(out) if col.kind == "integer" else np.round(out, _decimals(col.quantiles))
 
 
+def tab_share(table_name: str, column: str, value: float) -> float:
+    """Measured share of one value of a numeric column (its point mass)."""
+    m = fidelity.marginal(table_name, column)
+    hit = np.abs(m.mass_values - value) < 1e-9
+    return float((m.mass_hi - m.mass_lo)[hit].sum())
+
+
 def without(col: Column, value: str) -> Column:
     """A category column whose value ``value`` is set apart (drawn from the other values' shares)."""
     shares = {k: v for k, v in col.value_shares.items() if k != value}

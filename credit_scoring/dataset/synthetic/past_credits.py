@@ -22,6 +22,7 @@ from credit_scoring.dataset.synthetic.marginals import (
     draw,
     interpolate,
     score,
+    tab_share,
     uniform,
     with_int_dtypes,
 )
@@ -428,14 +429,29 @@ def monthly_histories(prev: pd.DataFrame, clients: Clients, rng) -> dict[str, pd
         rel = _relation(f"{name}.SK_ID_PREV -> previous_application.SK_ID_PREV")
         wanted = rel["distinct_prev_ids"] / n_prev_full * len(prev)
         chosen = eligible & (rng.random(len(prev)) < min(wanted / max(eligible.sum(), 1), 1.0))
-        parent = prev.loc[chosen, ["SK_ID_PREV", "SK_ID_CURR", "CNT_PAYMENT", "AMT_ANNUITY"]].reset_index(drop=True)
+        parent = prev.loc[chosen, ["SK_ID_PREV", "SK_ID_CURR", "CNT_PAYMENT", "AMT_ANNUITY",
+                                   "NAME_CONTRACT_TYPE"]].reset_index(drop=True)
         mean_rows = rel["rows"] / rel["distinct_prev_ids"]
-        counts = np.clip(1 + rng.negative_binomial(1.5, 1.5 / (1.5 + mean_rows - 1), len(parent)), 1, 96)
+        if name == "installments_payments":  # a card's instalments run longer (version 0, the card's own)
+            weight = _card_weight((parent["NAME_CONTRACT_TYPE"] == "Revolving loans").to_numpy())
+            counts = np.clip(1 + rng.negative_binomial(1.5, 1.5 / (1.5 + mean_rows * weight - 1)), 1, 240)
+        else:
+            counts = np.clip(1 + rng.negative_binomial(1.5, 1.5 / (1.5 + mean_rows - 1), len(parent)), 1, 96)
         builder = {"POS_CASH_balance": _pos, "installments_payments": _installments,
                    "credit_card_balance": _credit_card}[name]
         parent_risk = risk.reindex(parent["SK_ID_CURR"]).to_numpy()
         out[name] = builder(parent, parent_risk, counts, rng)
     return out
+
+
+def _card_weight(card: np.ndarray) -> np.ndarray:
+    """How many more instalment rows a card has than a loan, so that version 0 (cards) holds its measured
+    share of the rows; the weights keep the mean at 1."""
+    share = tab_share("installments_payments", "NUM_INSTALMENT_VERSION", 0.0)
+    cards = max(card.mean(), 1e-9)
+    ratio = share * (1 - cards) / max(cards * (1 - share), 1e-9)
+    weight = np.where(card, ratio, 1.0)
+    return np.maximum(weight / weight.mean(), 1.01)
 
 
 def _pos(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng) -> pd.DataFrame:
@@ -465,8 +481,12 @@ def _pos(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng)
 
 
 # Days between due date and payment (negative: paid early), as a quantile function: about 8 % late.
-PAYMENT_DELAY_KNOTS = (np.array([0.0, 0.25, 0.5, 0.75, 0.92, 0.99, 1.0]),
-                       np.array([-120.0, -16.0, -7.0, -1.0, 0.0, 30.0, 900.0]))
+# Days between due date and payment (negative: paid early), as a quantile function: the facts' day ordering
+# (68.2 % early, 23.5 % on the day, 8.25 % late) and the real delays' quartiles.
+PAYMENT_DELAY_KNOTS = (np.array([0.0, 0.10, 0.25, 0.50, 0.6822, 0.6823, 0.9174, 0.9175, 0.99, 1.0]),
+                       np.array([-120.0, -27.0, -13.0, -5.0, -1.0, 0.0, 0.0, 1.0, 30.0, 900.0]))
+UNDERPAID = 0.10  # share of instalments paid short (the riskiest), and paid over (to close the credit)
+OVERPAID = 0.018
 
 
 def _installments(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng) -> pd.DataFrame:
@@ -474,7 +494,11 @@ def _installments(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndar
     last_due = -1 - np.floor(rng.exponential(560.0, len(parent)))
     amount = draw(tab.column("AMT_INSTALMENT"), rng.random(len(parent)), table_name=tab.name)
     amount = np.where(parent["AMT_ANNUITY"].notna(), parent["AMT_ANNUITY"].fillna(0), amount)
-    version = draw(tab.column("NUM_INSTALMENT_VERSION"), rng.random(len(parent)), table_name=tab.name)
+    card = (parent["NAME_CONTRACT_TYPE"] == "Revolving loans").to_numpy()
+    versions = {v: tab_share(tab.name, "NUM_INSTALMENT_VERSION", v) for v in (1.0, 2.0, 3.0)}
+    cum = np.cumsum(list(versions.values())) / sum(versions.values())
+    loan_version = np.array(list(versions))[np.minimum(np.searchsorted(cum, rng.random(len(parent))), 2)]
+    version = np.where(card, 0.0, loan_version)  # version 0 is a card's schedule
     (prev_id, curr_id, r, last, amt, ver, eff), pos = spread(
         counts, parent["SK_ID_PREV"].to_numpy(), parent["SK_ID_CURR"].to_numpy(), parent_risk, last_due,
         amount, version, rng.standard_normal(len(parent)))
@@ -485,8 +509,10 @@ def _installments(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndar
     delay = np.round(interpolate(*PAYMENT_DELAY_KNOTS, uniform(late_z)))
     paid_day = np.minimum(due + delay, -1.0)
     short_z = _signal("instalment_short", rng, r, eff)
-    underpaid = short_z > np.quantile(short_z, 0.94)
-    payment = np.where(underpaid, np.round(amt * rng.random(n), 3), amt)
+    underpaid = short_z > np.quantile(short_z, 1 - UNDERPAID)
+    overpaid = ~underpaid & (rng.random(n) < OVERPAID)
+    payment = np.where(underpaid, np.round(amt * rng.random(n), 3),
+                       np.where(overpaid, np.round(amt * (1 + rng.exponential(0.5, n)), 3), amt))
     frame = pd.DataFrame({
         "SK_ID_PREV": prev_id, "SK_ID_CURR": curr_id, "NUM_INSTALMENT_VERSION": ver,
         "NUM_INSTALMENT_NUMBER": number.astype(np.int64), "DAYS_INSTALMENT": due, "DAYS_ENTRY_PAYMENT": paid_day,
@@ -496,36 +522,91 @@ def _installments(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndar
 
 
 def _credit_card(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng) -> pd.DataFrame:
+    """credit_card_balance: a card's months drawn as whole rows (``rows``), its limit kept from month to
+    month, the balance following the limit and the client's use of credit, then a card statement's rules
+    (``card_accounting``)."""
     tab = table("credit_card_balance")
-    latest = _place_months(rng, counts, mean_gap=12.0)
-    limit = draw(tab.column("AMT_CREDIT_LIMIT_ACTUAL"), rng.random(len(parent)), table_name=tab.name)
-    (prev_id, curr_id, r, last, lim, eff), pos = spread(
-        counts, parent["SK_ID_PREV"].to_numpy(), parent["SK_ID_CURR"].to_numpy(), parent_risk, latest, limit,
-        rng.standard_normal(len(parent)))
+    latest = _place_months(rng, counts, mean_gap=CARD_MONTHS_GAP)
+    (prev_id, curr_id, r, last, limit_z, eff), pos = spread(
+        counts, parent["SK_ID_PREV"].to_numpy(), parent["SK_ID_CURR"].to_numpy(), parent_risk, latest,
+        rng.standard_normal(len(parent)), rng.standard_normal(len(parent)))
     n = len(prev_id)
     months = last - (np.repeat(counts, counts) - 1 - pos)
     use_z = _signal("card_use", rng, r, eff)
     dpd_z = _signal("card_dpd", rng, r, eff)
-    # Utilisation: half the months nothing is owed; the riskiest clients run close to (or over) the limit.
-    utilisation = interpolate(np.array([0.0, 0.005, 0.45, 0.75, 0.95, 1.0]),
-                               np.array([-0.05, 0.0, 0.0, 0.75, 0.98, 1.15]), uniform(use_z))
-    balance = np.round(np.where(lim > 0, utilisation * lim, 0.0), 3)
-    frame = columns_from_marginals(tab, n, rng, {
+    limit = fidelity.marginal(tab.name, "AMT_CREDIT_LIMIT_ACTUAL", integer=True)(uniform(limit_z))
+    balance_z = (0.55 * limit_z + 0.6 * use_z) / np.sqrt(0.55**2 + 0.6**2)
+    out = draw_rows("credit_card_balance", n, rng, {
         "SK_ID_PREV": prev_id, "SK_ID_CURR": curr_id, "MONTHS_BALANCE": months.astype(np.int64),
-        "AMT_BALANCE": balance, "AMT_CREDIT_LIMIT_ACTUAL": lim,
-        "AMT_RECEIVABLE_PRINCIPAL": np.round(balance * 0.96, 3),
-        "AMT_RECIVABLE": balance, "AMT_TOTAL_RECEIVABLE": balance,
-    }, {"SK_DPD": [(0.97, dpd_z)], "SK_DPD_DEF": [(0.85, dpd_z)]},
-        structural=("AMT_DRAWINGS_ATM_CURRENT", "AMT_DRAWINGS_OTHER_CURRENT", "AMT_DRAWINGS_POS_CURRENT",
-                    "CNT_DRAWINGS_ATM_CURRENT", "CNT_DRAWINGS_OTHER_CURRENT", "CNT_DRAWINGS_POS_CURRENT",
-                    "AMT_INST_MIN_REGULARITY", "CNT_INSTALMENT_MATURE_CUM"))
-    frame["SK_DPD_DEF"] = np.minimum(frame["SK_DPD_DEF"], frame["SK_DPD"])
-    # Drawings are reported together or not at all.
-    no_drawings = rng.random(n) < tab.column("AMT_DRAWINGS_ATM_CURRENT").missing_rate
-    for c in ("AMT_DRAWINGS_ATM_CURRENT", "AMT_DRAWINGS_OTHER_CURRENT", "AMT_DRAWINGS_POS_CURRENT",
-              "CNT_DRAWINGS_ATM_CURRENT", "CNT_DRAWINGS_OTHER_CURRENT", "CNT_DRAWINGS_POS_CURRENT"):
-        frame[c] = np.where(no_drawings, np.nan, draw(tab.column(c), rng.random(n), table_name=tab.name))
-    no_minimum = rng.random(n) < tab.column("AMT_INST_MIN_REGULARITY").missing_rate
-    frame["AMT_INST_MIN_REGULARITY"] = np.where(no_minimum, np.nan, np.round(np.maximum(balance, 0) * 0.05, 3))
-    frame["CNT_INSTALMENT_MATURE_CUM"] = np.where(no_minimum, np.nan, frame["CNT_INSTALMENT_MATURE_CUM"])
-    return with_int_dtypes(frame, tab)
+        "AMT_CREDIT_LIMIT_ACTUAL": limit,
+    }, number_z={"AMT_BALANCE": (0.9, balance_z), "SK_DPD": (0.97, dpd_z), "SK_DPD_DEF": (0.85, dpd_z),
+                 "AMT_PAYMENT_CURRENT": (0.55, limit_z), "AMT_DRAWINGS_CURRENT": (0.35, limit_z)},
+                    structural=UNREPORTED_WHEN_IDLE)
+    card_accounting(out, rng)
+    return with_int_dtypes(out, tab)
+
+
+DRAWINGS = ("ATM", "POS", "OTHER")
+UNREPORTED_WHEN_IDLE = ("AMT_DRAWINGS_ATM_CURRENT", "AMT_DRAWINGS_POS_CURRENT", "AMT_DRAWINGS_OTHER_CURRENT",
+                        "CNT_DRAWINGS_ATM_CURRENT", "CNT_DRAWINGS_POS_CURRENT", "CNT_DRAWINGS_OTHER_CURRENT",
+                        "AMT_PAYMENT_CURRENT")
+CARD_MONTHS_GAP = 3.0  # mean months between a card's last statement and the application
+
+
+def card_accounting(out: pd.DataFrame, rng) -> None:
+    """A card statement's rules over the drawn values: receivables are the balance (principal a little
+    under it: interest and fees), the minimum instalment a measured share of the balance, nothing owed when
+    nothing is due; the total paid at least the current payment; the month's drawings the sum of their kinds,
+    counted as often as there are amounts; days past due with tolerance no more than without."""
+    n = len(out)
+    facts = fidelity.facts()["history_dependence"]["credit_card_balance"]["amount_ratios_rho_ge_0_5"]
+    balance = out["AMT_BALANCE"].to_numpy(dtype=float)
+    # An idle month (nothing owed) may go unreported: no drawings, no payment, at the measured rate.
+    idle = balance == 0
+    rate = table("credit_card_balance").column("AMT_DRAWINGS_ATM_CURRENT").missing_rate
+    unreported = idle & (rng.random(n) < min(rate / max(idle.mean(), 1e-9), 1.0))
+    for column in UNREPORTED_WHEN_IDLE:
+        out[column] = np.where(unreported, np.nan, out[column])
+    owed = balance != 0
+    # The receivable is the balance itself as often as measured (an idle month's zeros count as equal).
+    equal = (facts["AMT_BALANCE/AMT_RECIVABLE"]["share_equal"] - (~owed).mean()) / max(owed.mean(), 1e-9)
+    exact = rng.random(n) < equal
+    other = np.round(balance / _ratio_marginal(facts["AMT_BALANCE/AMT_RECIVABLE"], positive=True)(rng.random(n)), 3)
+    out["AMT_RECIVABLE"] = out["AMT_TOTAL_RECEIVABLE"] = np.where(owed, np.where(exact, balance, other), 0.0)
+    principal = balance / _ratio_marginal(facts["AMT_BALANCE/AMT_RECEIVABLE_PRINCIPAL"], positive=True)(rng.random(n))
+    out["AMT_RECEIVABLE_PRINCIPAL"] = np.round(np.where(owed, principal, 0.0), 3)
+    minimum = np.maximum(balance, 0) / _ratio_marginal(facts["AMT_BALANCE/AMT_INST_MIN_REGULARITY"],
+                                                       positive=True)(rng.random(n))
+    known = out["AMT_INST_MIN_REGULARITY"].notna().to_numpy()
+    out["AMT_INST_MIN_REGULARITY"] = np.where(known, np.round(np.where(balance > 0, minimum, 0.0), 3), np.nan)
+    # This month's payment: the minimum instalment, or the whole balance, as often as measured; else as drawn.
+    current = out["AMT_PAYMENT_CURRENT"].to_numpy(dtype=float)
+    minimum_due = out["AMT_INST_MIN_REGULARITY"].to_numpy(dtype=float)
+    pick = rng.random(n)
+    due = ~np.isnan(current) & (balance > 0)
+    current = np.where(due & (pick < PAID_MINIMUM) & (minimum_due > 0), minimum_due,
+                       np.where(due & (pick > 1 - PAID_IN_FULL), balance, current))
+    out["AMT_PAYMENT_CURRENT"] = current
+    total = current / _ratio_marginal(facts["AMT_PAYMENT_CURRENT/AMT_PAYMENT_TOTAL_CURRENT"],
+                                      positive=True)(rng.random(n))
+    # Nothing paid in total where nothing was paid this month, and for some that were (the measured zero share).
+    paid = ~np.isnan(current) & (current > 0)
+    zero_total = tab_share("credit_card_balance", "AMT_PAYMENT_TOTAL_CURRENT", 0.0)
+    unpaid = paid & (rng.random(n) < max(zero_total - (1 - paid.mean()), 0.0) / max(paid.mean(), 1e-9))
+    out["AMT_PAYMENT_TOTAL_CURRENT"] = np.where(paid & ~unpaid, np.round(total, 3), 0.0)
+    reported = out["AMT_DRAWINGS_ATM_CURRENT"].notna().to_numpy()
+    amounts = [out[f"AMT_DRAWINGS_{kind}_CURRENT"].to_numpy(dtype=float) for kind in DRAWINGS]
+    counts = []
+    for kind, amount in zip(DRAWINGS, amounts):
+        count = out[f"CNT_DRAWINGS_{kind}_CURRENT"].to_numpy(dtype=float)
+        count = np.where(amount > 0, np.fmax(count, 1), 0.0)
+        out[f"CNT_DRAWINGS_{kind}_CURRENT"] = np.where(reported, count, np.nan)
+        counts.append(count)
+    out["AMT_DRAWINGS_CURRENT"] = np.where(reported, np.round(np.nansum(amounts, axis=0), 3),
+                                           out["AMT_DRAWINGS_CURRENT"])
+    out["CNT_DRAWINGS_CURRENT"] = np.where(reported, np.sum(counts, axis=0), out["CNT_DRAWINGS_CURRENT"])
+    out["SK_DPD_DEF"] = np.minimum(out["SK_DPD_DEF"], out["SK_DPD"])
+
+
+PAID_MINIMUM = 0.45  # share of months with something owed where the payment is the minimum instalment
+PAID_IN_FULL = 0.15  # ... where it is the whole balance (the facts' tied amounts: 0.23 and 0.08 of all months)

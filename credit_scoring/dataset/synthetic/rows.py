@@ -177,7 +177,8 @@ def draw_rows(table_name: str, n: int, rng: np.random.Generator, given: dict[str
         else:
             p_missing = np.full(n, model.missing_rate[name])
         values = m(u)
-        out[name] = values if name in structural else np.where(gone[:, i] < p_missing, np.nan, values)
+        kept = name in structural or model.missing_rate[name] == 0  # never missing in the real file: never here
+        out[name] = values if kept else np.where(gone[:, i] < p_missing, np.nan, values)
     for name in model.levels:
         values = np.asarray(out[name], dtype=object)
         out[name] = pd.Categorical(np.where(values == MISSING, None, values),
