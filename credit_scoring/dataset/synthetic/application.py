@@ -117,8 +117,6 @@ def draw_values(tab: Table, n: int, rng: np.random.Generator) -> Drawn:
     for name in copula.names:
         if name not in out and name in tab.column_names and name not in (*PSEUDO_COLUMNS, *RULED_COLUMNS):
             out[name] = _number(tab, name, col, out, joint)
-    region = np.asarray(out["REGION_POPULATION_RELATIVE"], dtype=float)
-    out["REGION_RATING_CLIENT"], out["REGION_RATING_CLIENT_W_CITY"] = region_ratings(region)
     drawn = id_publish_marginal(tab.name)(uniform(col["DAYS_ID_PUBLISH"]))
     out["DAYS_ID_PUBLISH"] = id_publish_days(np.asarray(out["DAYS_BIRTH"]), drawn, rng.random(n))
     on_train = joint.within("DAYS_EMPLOYED", uniform(col["DAYS_EMPLOYED"]), out, employed_marginal("application_train"))
@@ -349,41 +347,6 @@ def observed_scores(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
         else:
             out[:, i] = _train_score(name, frame[name].to_numpy(dtype=float), train.column(name).kind == "integer")
     return out
-
-
-# A region's rating is the region's: every client of one region (one REGION_POPULATION_RELATIVE value) has the
-# same rating, the most populated regions the best (1); the rating with the city is the same but for a few
-# regions, where a big city lifts it by one (the real crosstab: 1.5 % of the rows).
-REGION_RATING_NOISE = 0.8  # how loosely population orders the regions' ratings
-CITY_LIFTED = 0.01
-
-
-@cache
-def _region_table() -> pd.DataFrame:
-    """Each region of the train marginal (its population value), its share of the clients, its two ratings
-    (seeded: the same in every file and every run)."""
-    m = fidelity.marginal("application_train", "REGION_POPULATION_RELATIVE")
-    values, counts = np.unique(m(np.random.default_rng(6).random(200_000)), return_counts=True)
-    shares = counts / counts.sum()
-    rng = np.random.default_rng(7)
-    score = ndtri((np.argsort(np.argsort(values)) + 0.5) / len(values))  # populous regions first
-    score = np.sqrt(1 - REGION_RATING_NOISE**2) * score + REGION_RATING_NOISE * rng.standard_normal(len(values))
-    rated = table("application_train").column("REGION_RATING_CLIENT").value_shares
-    cut = np.cumsum([rated["1"], rated["2"]])
-    order = np.argsort(-score)
-    place = np.empty(len(values))
-    place[order] = np.cumsum(shares[order]) - shares[order] / 2
-    rating = 1.0 + (place > cut[0]) + (place > cut[1])
-    lifted = (rating > 1) & (rng.random(len(values)) < CITY_LIFTED / max(shares[rating > 1].mean(), 1e-9)
-                             * shares.mean())
-    return pd.DataFrame({"rating": rating, "with_city": rating - lifted}, index=values)
-
-
-def region_ratings(region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two ratings of each client's region (a value outside the train regions: its nearest region's)."""
-    regions = _region_table()
-    at = np.clip(np.searchsorted(regions.index.to_numpy(), region), 0, len(regions) - 1)
-    return regions["rating"].to_numpy()[at], regions["with_city"].to_numpy()[at]
 
 
 RETIREMENT_AGE = {"F": 55.0, "M": 60.0}  # the legal ages in force when the data were gathered

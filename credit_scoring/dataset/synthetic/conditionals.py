@@ -120,6 +120,7 @@ def conditional_uniform(u: np.ndarray, parents: dict[str, np.ndarray], by_level:
     columns = list(range(bins))
     codes, weights = _raked(parents, {k: t.set_axis(columns, axis=1) for k, t in tables.items()}, columns,
                             np.full(bins, 1.0 / bins), len(u))
+    u = _uniform_within(u, codes)
     j, low, high = _walk(np.cumsum(weights, axis=1), codes, u)
     width = high - low
     frac = np.divide(u - low, width, out=np.full(len(u), 0.5), where=width > 0)
@@ -140,6 +141,18 @@ def raked_share(parents: dict[str, np.ndarray], by_level: dict[str, dict], key: 
     n = len(next(iter(parents.values())))
     codes, weights = _raked(parents, tables, [0, 1], np.array([overall, 1 - overall]), n)
     return weights[codes, 0]
+
+
+def _uniform_within(u: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The uniforms made uniform within each combination, in the same order: a copula that already ties the
+    number to its categories would otherwise shift it twice. (rank - 1 + u) / size keeps a lone row's own
+    uniform and tends to rank / size in a large combination."""
+    order = np.lexsort((u, codes))
+    sizes = np.bincount(codes)
+    starts = np.cumsum(sizes) - sizes
+    rank = np.empty(len(u))
+    rank[order] = np.arange(len(u)) - starts[codes[order]]
+    return np.clip((rank + u) / sizes[codes], 1e-9, 1 - 1e-9)
 
 
 def level_spread(facts: dict | None, marginal, edges: np.ndarray) -> np.ndarray:

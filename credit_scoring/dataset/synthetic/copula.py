@@ -39,9 +39,11 @@ INTERACTIONS = (
     ("TERM", "TERM", 0.12),
     ("GOODS_RATIO", "GOODS_RATIO", 0.08),
 )
-# Age and the first external score (much of it age) weigh of their own in real-data models: the least-squares
-# fit would let the other columns carry their signal, so their weights keep at least these sizes.
-MIN_WEIGHT = {"DAYS_BIRTH": 0.15, "EXT_SOURCE_1": 0.15}
+# Columns that weigh of their own in the real-data model (application_only_model's mean |SHAP|: age, the first
+# external score, education, registration, the car's age, gender): the least-squares fit would let correlated
+# columns carry their signal, so their weights keep at least these sizes.
+MIN_WEIGHT = {"DAYS_BIRTH": 0.15, "EXT_SOURCE_1": 0.15, "NAME_EDUCATION_TYPE": 0.08, "DAYS_REGISTRATION": 0.06,
+              "OWN_CAR_AGE": 0.05, "CODE_GENDER": 0.05}
 # Direction of each column's risk where the facts give only an unsigned AUC: +1, a higher value (or a later
 # category in CATEGORY_RISK_ORDER) is riskier. Day counts are negative, so +1 on DAYS_* means "more recent".
 RISK_SIGN = {
