@@ -564,6 +564,20 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
     counted as often as there are amounts; days past due with tolerance no more than without."""
     n = len(out)
     facts = fidelity.facts()["history_dependence"]["credit_card_balance"]["amount_ratios_rho_ge_0_5"]
+    # A card runs close to its limit: the balance (where something is owed) is the limit times a utilisation
+    # taken in the order of the drawn balances (so the client's use of credit still sets it).
+    drawn = out["AMT_BALANCE"].to_numpy(dtype=float)
+    limit = out["AMT_CREDIT_LIMIT_ACTUAL"].to_numpy(dtype=float)
+    # Nothing is owed on a card without a limit; on the others, the measured share of idle months is left to
+    # the lowest drawn balances.
+    open_ = limit > 0
+    idle = tab_share("credit_card_balance", "AMT_BALANCE", 0.0)
+    idle_share = max(idle - (~open_).mean(), 0.0) / max(open_.mean(), 1e-9)
+    rank = pd.Series(np.where(open_, drawn, np.nan)).rank(pct=True, method="first").to_numpy()
+    used = open_ & (rank > idle_share)
+    place = np.clip((rank - idle_share) / max(1 - idle_share, 1e-9), 0.0, 1.0)
+    utilisation = np.interp(np.nan_to_num(place, nan=0.5), *UTILISATION_KNOTS)
+    out["AMT_BALANCE"] = np.where(used, np.round(limit * utilisation, 3), 0.0)
     balance = out["AMT_BALANCE"].to_numpy(dtype=float)
     # An idle month (nothing owed) may go unreported: no drawings, no payment, at the measured rate.
     idle = balance == 0
@@ -572,24 +586,26 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
     for column in UNREPORTED_WHEN_IDLE:
         out[column] = np.where(unreported, np.nan, out[column])
     owed = balance != 0
-    # The receivable is the balance itself as often as measured (an idle month's zeros count as equal).
-    equal = (facts["AMT_BALANCE/AMT_RECIVABLE"]["share_equal"] - (~owed).mean()) / max(owed.mean(), 1e-9)
-    exact = rng.random(n) < equal
-    other = np.round(balance / _ratio_marginal(facts["AMT_BALANCE/AMT_RECIVABLE"], positive=True)(rng.random(n)), 3)
-    out["AMT_RECIVABLE"] = out["AMT_TOTAL_RECEIVABLE"] = np.where(owed, np.where(exact, balance, other), 0.0)
+    # The receivable is the balance over its measured ratio to it (the balance itself for most).
+    ratio = _ratio_marginal(facts["AMT_BALANCE/AMT_RECIVABLE"], positive=True)(rng.random(n))
+    receivable = np.where(ratio == 1.0, balance, np.round(balance / ratio, 3))
+    out["AMT_RECIVABLE"] = out["AMT_TOTAL_RECEIVABLE"] = np.where(owed, receivable, 0.0)
     principal = balance / _ratio_marginal(facts["AMT_BALANCE/AMT_RECEIVABLE_PRINCIPAL"], positive=True)(rng.random(n))
     out["AMT_RECEIVABLE_PRINCIPAL"] = np.round(np.where(owed, principal, 0.0), 3)
     minimum = np.maximum(balance, 0) / _ratio_marginal(facts["AMT_BALANCE/AMT_INST_MIN_REGULARITY"],
                                                        positive=True)(rng.random(n))
+    full = (limit > 0) & (balance >= FULL_CARD * limit)  # a full card's minimum is a twentieth of its limit
+    minimum = np.where(full, MINIMUM_SHARE * limit, minimum)
     known = out["AMT_INST_MIN_REGULARITY"].notna().to_numpy()
     out["AMT_INST_MIN_REGULARITY"] = np.where(known, np.round(np.where(balance > 0, minimum, 0.0), 3), np.nan)
-    # This month's payment: the minimum instalment, or the whole balance, as often as measured; else as drawn.
+    # This month's payment: at least the minimum where one is due (the drawn payment, on its round amounts,
+    # or the minimum itself); a few last pennies where nothing is owed any more.
     current = out["AMT_PAYMENT_CURRENT"].to_numpy(dtype=float)
     minimum_due = out["AMT_INST_MIN_REGULARITY"].to_numpy(dtype=float)
-    pick = rng.random(n)
-    due = ~np.isnan(current) & (balance > 0)
-    current = np.where(due & (pick < PAID_MINIMUM) & (minimum_due > 0), minimum_due,
-                       np.where(due & (pick > 1 - PAID_IN_FULL), balance, current))
+    due = ~np.isnan(current) & (minimum_due > 0)
+    current = np.where(due, np.fmax(current, minimum_due), current)
+    settled = ~np.isnan(current) & (balance == 0)
+    current = np.where(settled, np.round(current * rng.random(n) * SETTLED_SHARE, 3), current)
     out["AMT_PAYMENT_CURRENT"] = current
     total = current / _ratio_marginal(facts["AMT_PAYMENT_CURRENT/AMT_PAYMENT_TOTAL_CURRENT"],
                                       positive=True)(rng.random(n))
@@ -612,5 +628,8 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
     out["SK_DPD_DEF"] = np.minimum(out["SK_DPD_DEF"], out["SK_DPD"])
 
 
-PAID_MINIMUM = 0.45  # share of months with something owed where the payment is the minimum instalment
-PAID_IN_FULL = 0.15  # ... where it is the whole balance (the facts' tied amounts: 0.23 and 0.08 of all months)
+# A used card's balance over its limit, by the place of the drawn balance among the used months: most cards run
+# close to their limit, a few a little over it.
+FULL_CARD, MINIMUM_SHARE = 0.95, 0.05
+SETTLED_SHARE = 0.1  # at most this share of a drawn payment is still paid once nothing is owed
+UTILISATION_KNOTS = (np.array([0.0, 0.1, 0.5, 0.9, 1.0]), np.array([0.01, 0.14, 0.87, 1.03, 1.2]))
