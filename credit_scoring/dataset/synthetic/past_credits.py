@@ -216,6 +216,9 @@ def _bureau_credits(clients: Clients, rng) -> BureauCredits:
 # about a third, the last update is the closing day for about a quarter.
 ENDED_ON_PLAN = 0.34  # of those whose planned end is past: 0.31 of all closed credits
 UPDATED_AT_CLOSING = 0.26
+DAYS_PER_MONTH = 365.25 / 12
+WHOLE_MONTHS, WHOLE_YEARS = 0.62, 0.55  # shares of planned terms in whole months, and of those in whole years
+OPEN_PAST_END = 0.1  # share of open credits whose planned end has passed (real: the 10th percentile is +21 days)
 UPDATE_AFTER_CLOSING = 120.0  # mean days from closing to the last report (real: median 4, 75th percentile 52)
 
 
@@ -232,6 +235,14 @@ def bureau_accounting(out: pd.DataFrame, closed: np.ndarray, rng) -> None:
 
     planned = out["DAYS_CREDIT_ENDDATE"].to_numpy(dtype=float)
     planned = np.where(planned <= start, start + np.abs(planned - start) + 1, planned)
+    # Credits are granted for whole months, many for whole years.
+    months = np.maximum(np.round((planned - start) / DAYS_PER_MONTH), 1)
+    years = np.maximum(np.round(months / 12), 1)
+    term = np.where(rng.random(n) < WHOLE_YEARS, years * 12, months)
+    planned = np.where(rng.random(n) < WHOLE_MONTHS, start + np.round(term * DAYS_PER_MONTH), planned)
+    # An open credit's planned end is still to come, but for a few overdue ones.
+    overdue = rng.random(n) < OPEN_PAST_END
+    planned = np.where(~closed & (planned < 0) & ~overdue, np.abs(planned), planned)
     update = after(out["DAYS_CREDIT_UPDATE"].to_numpy(dtype=float), start)
     ended = out["DAYS_ENDDATE_FACT"].to_numpy(dtype=float)
     ended = np.where(np.isnan(ended), np.where(np.isnan(planned), update, np.minimum(planned, -1.0)), ended)
@@ -310,7 +321,7 @@ def previous(clients: Clients, rng) -> pd.DataFrame:
 # The price of credit by yield group (a normal score: higher, dearer), the one input besides the term that
 # sets the total repaid per unit lent.
 YIELD_SCORE = {"low_action": -1.5, "low_normal": -0.6, "middle": 0.3, "high": 1.2, "XNA": 0.0}
-FIRST_DUE_DAYS = (20.0, 60.0)  # the first instalment falls due this many days after the decision
+FIRST_DUE_DAYS, FIRST_DUE_SLACK = 30.0, 4.0  # first instalment: a month after the decision, or a little later
 APPROVAL_COLUMNS = ("DAYS_FIRST_DRAWING", "DAYS_FIRST_DUE", "DAYS_LAST_DUE_1ST_VERSION", "DAYS_LAST_DUE",
                     "DAYS_TERMINATION", "NFLAG_INSURED_ON_APPROVAL")
 DRAWN_ON_DECISION = 0.156  # share of first drawings on the decision's day (the facts' day orderings)
@@ -369,7 +380,7 @@ def _credit_dates(out: pd.DataFrame, term: np.ndarray, rng) -> None:
         return values, values == sentinel
 
     first, first_not_yet = drawn("DAYS_FIRST_DUE")
-    due = decision + np.round(rng.uniform(*FIRST_DUE_DAYS, n))
+    due = decision + FIRST_DUE_DAYS + np.round(rng.exponential(FIRST_DUE_SLACK, n))
     first_not_yet = first_not_yet | (due > -2)  # decided too recently for a first instalment yet
     first_due = np.where(np.isnan(first), np.nan, np.where(first_not_yet, sentinel, due))
     planned, planned_not_yet = drawn("DAYS_LAST_DUE_1ST_VERSION")
@@ -438,7 +449,8 @@ def monthly_histories(prev: pd.DataFrame, clients: Clients, rng) -> dict[str, pd
         mean_rows = rel["rows"] / rel["distinct_prev_ids"]
         if name == "installments_payments":  # a card's instalments run longer (version 0, the card's own)
             weight = _card_weight((parent["NAME_CONTRACT_TYPE"] == "Revolving loans").to_numpy())
-            counts = np.clip(1 + rng.negative_binomial(1.5, 1.5 / (1.5 + mean_rows * weight - 1)), 1, 240)
+            mean = np.maximum(mean_rows * weight, 1.01)
+            counts = np.clip(1 + rng.negative_binomial(1.5, 1.5 / (1.5 + mean - 1)), 1, 240)
         else:
             counts = np.clip(1 + rng.negative_binomial(1.5, 1.5 / (1.5 + mean_rows - 1), len(parent)), 1, 96)
         builder = {"POS_CASH_balance": _pos, "installments_payments": _installments,
@@ -455,7 +467,7 @@ def _card_weight(card: np.ndarray) -> np.ndarray:
     cards = max(card.mean(), 1e-9)
     ratio = share * (1 - cards) / max(cards * (1 - share), 1e-9)
     weight = np.where(card, ratio, 1.0)
-    return np.maximum(weight / weight.mean(), 1.01)
+    return weight / weight.mean()
 
 
 def _pos(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng) -> pd.DataFrame:
