@@ -7,11 +7,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, ndtri
+from scipy.special import expit
 
-from credit_scoring.dataset.schema import SENTINEL_DAYS, Column, Table, raw_schema, table
+from credit_scoring.dataset.schema import Column, Table, raw_schema, table
 from credit_scoring.dataset.synthetic import fidelity
 from credit_scoring.dataset.synthetic.copula import AppModel, intercept_for
+from credit_scoring.dataset.synthetic.credit_files import (
+    APPROVAL_COLUMNS,
+    UNREPORTED_WHEN_IDLE,
+    bureau_accounting,
+    card_accounting,
+    credit_accounting,
+)
 from credit_scoring.dataset.synthetic.marginals import (
     BALANCE_ORPHAN_SHARE,
     FULL_TEST_CLIENTS,
@@ -146,21 +153,6 @@ def columns_from_marginals(tab: Table, n: int, rng, given: dict, factors: dict |
     return pd.DataFrame(out)[tab.column_names]
 
 
-# Loadings of the columns on their table's shared factors (a standard normal score each): a credit's dates follow
-# its age, its overdue amounts its overdue behaviour, an application's amounts its size, its dates its decision.
-BUREAU_DATES = {"DAYS_CREDIT": 1.0, "DAYS_CREDIT_ENDDATE": 0.6, "DAYS_ENDDATE_FACT": 0.9, "DAYS_CREDIT_UPDATE": 0.5}
-BUREAU_OVERDUE = {"AMT_CREDIT_MAX_OVERDUE": 0.9, "CREDIT_DAY_OVERDUE": 0.95, "AMT_CREDIT_SUM_OVERDUE": 0.95}
-PREVIOUS_AMOUNTS = {"AMT_APPLICATION": 1.0, "AMT_CREDIT": 0.95, "AMT_GOODS_PRICE": 0.98, "AMT_ANNUITY": 0.7,
-                    "CNT_PAYMENT": 0.5}
-PREVIOUS_DATES = {"DAYS_DECISION": 1.0, "DAYS_FIRST_DUE": 0.9, "DAYS_LAST_DUE_1ST_VERSION": 0.9, "DAYS_LAST_DUE": 0.9,
-                  "DAYS_TERMINATION": 0.9, "DAYS_FIRST_DRAWING": 0.9}
-
-
-def _loaded(loadings: dict[str, float], factor: np.ndarray) -> dict[str, list[tuple[float, np.ndarray]]]:
-    """``columns_from_marginals`` factors: each column loading on one shared factor."""
-    return {column: [(loading, factor)] for column, loading in loadings.items()}
-
-
 def _client_rows(clients: Clients, rng, child: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rows of a client-level history table (``child``): how many each client has, as the measured relation
     says, with the client's id, behaviour and wealth repeated on each."""
@@ -210,54 +202,6 @@ def _bureau_credits(clients: Clients, rng) -> BureauCredits:
                  "AMT_CREDIT_SUM": (0.4, w), "AMT_CREDIT_SUM_DEBT": (0.8, debt_z)})
     bureau_accounting(out, closed, rng)
     return BureauCredits(with_int_dtypes(out, tab), r, credit_effect, closed)
-
-
-# Measured day orderings of closed credits (fidelity.json, bureau): the planned end equals the actual one for
-# about a third, the last update is the closing day for about a quarter.
-ENDED_ON_PLAN = 0.34  # of those whose planned end is past: 0.31 of all closed credits
-UPDATED_AT_CLOSING = 0.26
-DAYS_PER_MONTH = 365.25 / 12
-WHOLE_MONTHS, WHOLE_YEARS = 0.62, 0.55  # shares of planned terms in whole months, and of those in whole years
-OPEN_PAST_END = 0.1  # share of open credits whose planned end has passed (real: the 10th percentile is +21 days)
-UPDATE_AFTER_CLOSING = 120.0  # mean days from closing to the last report (real: median 4, 75th percentile 52)
-
-
-def bureau_accounting(out: pd.DataFrame, closed: np.ndarray, rng) -> None:
-    """The rules of a bureau record over the drawn values: a credit ends (planned and actual) after it
-    starts and is updated after that; a closed credit has its actual end (on the planned date for some,
-    updated on its closing day for some) and owes nothing; an open one has no actual end."""
-    n = len(out)
-    start = out["DAYS_CREDIT"].to_numpy(dtype=float)
-
-    def after(day: np.ndarray, floor: np.ndarray) -> np.ndarray:
-        """``day`` where it comes after ``floor``, else a day between ``floor`` and yesterday."""
-        return np.where(day > floor, day, floor + np.ceil(rng.random(n) * np.maximum(-1.0 - floor, 0.0)))
-
-    planned = out["DAYS_CREDIT_ENDDATE"].to_numpy(dtype=float)
-    planned = np.where(planned <= start, start + np.abs(planned - start) + 1, planned)
-    # Credits are granted for whole months, many for whole years.
-    months = np.maximum(np.round((planned - start) / DAYS_PER_MONTH), 1)
-    years = np.maximum(np.round(months / 12), 1)
-    term = np.where(rng.random(n) < WHOLE_YEARS, years * 12, months)
-    planned = np.where(rng.random(n) < WHOLE_MONTHS, start + np.round(term * DAYS_PER_MONTH), planned)
-    # An open credit's planned end is still to come, but for a few overdue ones.
-    overdue = rng.random(n) < OPEN_PAST_END
-    planned = np.where(~closed & (planned < 0) & ~overdue, np.abs(planned), planned)
-    update = after(out["DAYS_CREDIT_UPDATE"].to_numpy(dtype=float), start)
-    ended = out["DAYS_ENDDATE_FACT"].to_numpy(dtype=float)
-    ended = np.where(np.isnan(ended), np.where(np.isnan(planned), update, np.minimum(planned, -1.0)), ended)
-    ended = np.maximum(np.minimum(after(ended, start), -1.0), start)
-    ended = np.where((rng.random(n) < ENDED_ON_PLAN) & (planned <= -1), planned, ended)
-    # A closed credit is reported once more soon after it closes (on the day itself for some).
-    gap = np.where(rng.random(n) < UPDATED_AT_CLOSING, 0.0, np.round(rng.exponential(UPDATE_AFTER_CLOSING, n)))
-    update = np.where(closed, np.maximum(np.minimum(ended + gap, -1.0), ended), update)
-    out["DAYS_CREDIT_ENDDATE"] = planned
-    out["DAYS_ENDDATE_FACT"] = np.where(closed, ended, np.nan)
-    out["DAYS_CREDIT_UPDATE"] = update
-    for c in ("CREDIT_DAY_OVERDUE", "AMT_CREDIT_SUM_OVERDUE"):
-        out[c] = np.where(closed, 0.0, out[c])
-    out["AMT_CREDIT_SUM_DEBT"] = np.where(closed & out["AMT_CREDIT_SUM_DEBT"].notna(), 0.0,
-                                          out["AMT_CREDIT_SUM_DEBT"])
 
 
 def _bureau_balance(credits: BureauCredits, rng, scale: float) -> pd.DataFrame:
@@ -316,111 +260,6 @@ def previous(clients: Clients, rng) -> pd.DataFrame:
     }, number_z={"AMT_APPLICATION": (0.5, w)}, structural=APPROVAL_COLUMNS)  # wealthier clients ask for more
     credit_accounting(out, rng)
     return with_int_dtypes(out, tab)
-
-
-# The price of credit by yield group (a normal score: higher, dearer), the one input besides the term that
-# sets the total repaid per unit lent.
-YIELD_SCORE = {"low_action": -1.5, "low_normal": -0.6, "middle": 0.3, "high": 1.2, "XNA": 0.0}
-FIRST_DUE_DAYS, FIRST_DUE_SLACK = 30.0, 4.0  # first instalment: a month after the decision, or a little later
-APPROVAL_COLUMNS = ("DAYS_FIRST_DRAWING", "DAYS_FIRST_DUE", "DAYS_LAST_DUE_1ST_VERSION", "DAYS_LAST_DUE",
-                    "DAYS_TERMINATION", "NFLAG_INSURED_ON_APPROVAL")
-DRAWN_ON_DECISION = 0.156  # share of first drawings on the decision's day (the facts' day orderings)
-ZERO_ASKED_WITH_CREDIT = 0.17  # share of zero applications that still carry a credit (0.037 of non-zero credits)
-
-
-def credit_accounting(out: pd.DataFrame, rng) -> None:
-    """The rules a credit file obeys, over the drawn values: the goods price is what was applied for; the
-    credit is the application over its measured ratio (insurance and fees on top, or less granted); the
-    annuity repays the credit over its term at the measured price of credit (its yield group, its term);
-    the dates follow the decision in their measured order (365243 kept where the file says "not yet")."""
-    n = len(out)
-    facts = fidelity.facts()["history_dependence"]["previous_application"]
-    refused = (out["NAME_CONTRACT_STATUS"] == "Refused").to_numpy()
-    out.loc[~refused, "CODE_REJECT_REASON"] = "XAP"  # only a refusal has a reason
-    # Goods are priced exactly where something was asked for (the facts: equal in 99.99 % of the rows with both).
-    asked = out["AMT_GOODS_PRICE"].notna().to_numpy()
-    drawn = out["AMT_APPLICATION"].to_numpy(dtype=float)
-    application = np.where(asked, np.where(drawn > 0, drawn, out["AMT_GOODS_PRICE"].to_numpy(dtype=float)), 0.0)
-    out["AMT_APPLICATION"] = application
-    ratio = _ratio_marginal(facts["amount_ratios_rho_ge_0_5"]["AMT_APPLICATION/AMT_CREDIT"], positive=True)
-    # Nothing asked, mostly nothing granted: the measured share of zero applications among non-zero credits.
-    kept = rng.random(n) < ZERO_ASKED_WITH_CREDIT
-    credit = np.where(asked, np.round(application / ratio(rng.random(n)) * 2) / 2,
-                      np.where(kept, out["AMT_CREDIT"].to_numpy(), 0.0))
-    out["AMT_CREDIT"] = credit
-    out["AMT_GOODS_PRICE"] = np.where(asked, application, np.nan)
-    term = out["CNT_PAYMENT"].to_numpy(dtype=float)
-    yield_score = out["NAME_YIELD_GROUP"].astype(object).map(YIELD_SCORE).fillna(0.0).to_numpy(dtype=float)
-    term_score = ndtri(np.clip(pd.Series(term).rank(pct=True).fillna(0.5).to_numpy(), 1e-6, 1 - 1e-6))
-    price = uniform(0.6 * yield_score / 1.2 + 0.4 * term_score + 0.5 * rng.standard_normal(n))
-    repaid = _ratio_marginal(facts["derived"]["CNT_PAYMENT*AMT_ANNUITY/AMT_CREDIT (total repaid per unit lent)"],
-                             positive=True)(price)
-    priced = (term > 0) & (credit > 0) & out["AMT_ANNUITY"].notna().to_numpy()
-    out["AMT_ANNUITY"] = np.where(priced, np.round(credit * repaid / np.where(term > 0, term, 1), 3),
-                                  out["AMT_ANNUITY"].to_numpy())
-    _credit_dates(out, term, rng)
-    approved = (out["NAME_CONTRACT_STATUS"] == "Approved").to_numpy()
-    rate = table("previous_application").column("DAYS_FIRST_DUE").missing_rate
-    extra = max(rate - (1 - approved.mean()), 0) / max(approved.mean(), 1e-9)
-    undated = ~approved | (rng.random(n) < extra)  # only an approved credit has dates and insurance
-    for column in APPROVAL_COLUMNS:
-        out[column] = np.where(undated, np.nan, out[column])
-
-
-def _credit_dates(out: pd.DataFrame, term: np.ndarray, rng) -> None:
-    """First due after the decision, the planned last due a term later, the actual last due on plan or
-    earlier (repaid early), the termination just after it; "not yet" (365243) where drawn so, and for a
-    planned end still to come."""
-    n = len(out)
-    decision = out["DAYS_DECISION"].to_numpy(dtype=float)
-    sentinel = float(SENTINEL_DAYS)
-
-    def drawn(column: str) -> tuple[np.ndarray, np.ndarray]:
-        values = out[column].to_numpy(dtype=float)
-        return values, values == sentinel
-
-    first, first_not_yet = drawn("DAYS_FIRST_DUE")
-    due = decision + FIRST_DUE_DAYS + np.round(rng.exponential(FIRST_DUE_SLACK, n))
-    first_not_yet = first_not_yet | (due > -2)  # decided too recently for a first instalment yet
-    first_due = np.where(np.isnan(first), np.nan, np.where(first_not_yet, sentinel, due))
-    planned, planned_not_yet = drawn("DAYS_LAST_DUE_1ST_VERSION")
-    months = np.maximum(np.nan_to_num(term, nan=12.0), 2.0) - 1
-    plan = np.where(planned_not_yet | first_not_yet, sentinel, first_due + 30.0 * months)
-    plan = np.where(np.isnan(planned) | np.isnan(first_due), np.nan, plan)
-    last, last_not_yet = drawn("DAYS_LAST_DUE")
-    share_on_plan = 0.52  # the measured share of credits ending on their planned date
-    early = first_due + np.floor(rng.random(n) * np.maximum(plan - first_due, 0.0))
-    actual = np.where(rng.random(n) < share_on_plan, plan, early)
-    actual = np.where(last_not_yet | (actual > -2) | (plan == sentinel), sentinel, actual)
-    actual = np.where(np.isnan(last) | np.isnan(plan), np.nan, actual)
-    ended, _ = drawn("DAYS_TERMINATION")
-    termination = np.where(actual == sentinel, sentinel, actual + 1 + np.round(rng.exponential(3.0, n)))
-    termination = np.where(np.isnan(ended) | np.isnan(actual), np.nan, termination)
-    drawing, drawing_not_yet = drawn("DAYS_FIRST_DRAWING")
-    between = decision + np.floor(rng.random(n) * np.maximum(np.nan_to_num(first_due, nan=-2) - decision, 0))
-    between = np.where(rng.random(n) < DRAWN_ON_DECISION, decision, between)
-    first_drawing = np.where(drawing_not_yet | np.isnan(first_due) | (first_due == sentinel), drawing,
-                             np.minimum(between, -2))
-    out["DAYS_FIRST_DUE"], out["DAYS_LAST_DUE_1ST_VERSION"] = first_due, plan
-    out["DAYS_LAST_DUE"], out["DAYS_TERMINATION"] = actual, termination
-    out["DAYS_FIRST_DRAWING"] = np.where(np.isnan(drawing), np.nan, first_drawing)
-
-
-def _ratio_marginal(spec: dict, positive: bool = False) -> fidelity.Marginal:
-    """A ratio's quantile function from its 21 measured percentiles (0, 5, ..., 100 %) and point masses;
-    ``positive`` keeps only its positive part (a zero numerator is the drawn rows' own)."""
-    knots = np.asarray(spec["percentiles_0_5_to_100"], dtype=float)
-    p = np.linspace(0.0, 1.0, len(knots))
-    masses = {k: v for k, v in spec.get("point_masses", {}).items() if not positive or float(k) > 0}
-    if positive:
-        zero = float(np.mean(knots <= 0))
-        keep = knots > 0
-        p = (p[keep] - zero) / max(1 - zero, 1e-9)
-        knots = knots[keep]
-        p[0] = 0.0
-        masses = {k: v / max(1 - zero, 1e-9) for k, v in masses.items()}
-    full = np.interp(fidelity.PERCENTILES, p, knots)
-    return fidelity.marginal_from({"percentiles_0_to_100": list(full), "point_masses": masses}, integer=False)
 
 
 def _place_months(rng, counts: np.ndarray, latest_max: int = -1, mean_gap: float = 20.0) -> np.ndarray:
@@ -496,7 +335,6 @@ def _pos(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng)
     return with_int_dtypes(base, tab)
 
 
-# Days between due date and payment (negative: paid early), as a quantile function: about 8 % late.
 # Days between due date and payment (negative: paid early), as a quantile function: the facts' day ordering
 # (68.2 % early, 23.5 % on the day, 8.25 % late) and the real delays' quartiles.
 PAYMENT_DELAY_KNOTS = (np.array([0.0, 0.10, 0.25, 0.50, 0.6822, 0.6823, 0.9174, 0.9175, 0.99, 1.0]),
@@ -537,6 +375,9 @@ def _installments(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndar
     return with_int_dtypes(frame[tab.column_names], tab)
 
 
+CARD_MONTHS_GAP = 3.0  # mean months between a card's last statement and the application
+
+
 def _credit_card(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng) -> pd.DataFrame:
     """credit_card_balance: a card's months drawn as whole rows (``rows``), its limit kept from month to
     month, the balance following the limit and the client's use of credit, then a card statement's rules
@@ -562,86 +403,3 @@ def _credit_card(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarr
     return with_int_dtypes(out, tab)
 
 
-DRAWINGS = ("ATM", "POS", "OTHER")
-UNREPORTED_WHEN_IDLE = ("AMT_DRAWINGS_ATM_CURRENT", "AMT_DRAWINGS_POS_CURRENT", "AMT_DRAWINGS_OTHER_CURRENT",
-                        "CNT_DRAWINGS_ATM_CURRENT", "CNT_DRAWINGS_POS_CURRENT", "CNT_DRAWINGS_OTHER_CURRENT",
-                        "AMT_PAYMENT_CURRENT")
-CARD_MONTHS_GAP = 3.0  # mean months between a card's last statement and the application
-
-
-def card_accounting(out: pd.DataFrame, rng) -> None:
-    """A card statement's rules over the drawn values: receivables are the balance (principal a little
-    under it: interest and fees), the minimum instalment a measured share of the balance, nothing owed when
-    nothing is due; the total paid at least the current payment; the month's drawings the sum of their kinds,
-    counted as often as there are amounts; days past due with tolerance no more than without."""
-    n = len(out)
-    facts = fidelity.facts()["history_dependence"]["credit_card_balance"]["amount_ratios_rho_ge_0_5"]
-    # A card runs close to its limit: the balance (where something is owed) is the limit times a utilisation
-    # taken in the order of the drawn balances (so the client's use of credit still sets it).
-    drawn = out["AMT_BALANCE"].to_numpy(dtype=float)
-    limit = out["AMT_CREDIT_LIMIT_ACTUAL"].to_numpy(dtype=float)
-    # Nothing is owed on a card without a limit; on the others, the measured share of idle months is left to
-    # the lowest drawn balances.
-    open_ = limit > 0
-    idle = tab_share("credit_card_balance", "AMT_BALANCE", 0.0)
-    idle_share = max(idle - (~open_).mean(), 0.0) / max(open_.mean(), 1e-9)
-    rank = pd.Series(np.where(open_, drawn, np.nan)).rank(pct=True, method="first").to_numpy()
-    used = open_ & (rank > idle_share)
-    place = np.clip((rank - idle_share) / max(1 - idle_share, 1e-9), 0.0, 1.0)
-    utilisation = np.interp(np.nan_to_num(place, nan=0.5), *UTILISATION_KNOTS)
-    out["AMT_BALANCE"] = np.where(used, np.round(limit * utilisation, 3), 0.0)
-    balance = out["AMT_BALANCE"].to_numpy(dtype=float)
-    # An idle month (nothing owed) may go unreported: no drawings, no payment, at the measured rate.
-    idle = balance == 0
-    rate = table("credit_card_balance").column("AMT_DRAWINGS_ATM_CURRENT").missing_rate
-    unreported = idle & (rng.random(n) < min(rate / max(idle.mean(), 1e-9), 1.0))
-    for column in UNREPORTED_WHEN_IDLE:
-        out[column] = np.where(unreported, np.nan, out[column])
-    owed = balance != 0
-    # The receivable is the balance over its measured ratio to it (the balance itself for most).
-    ratio = _ratio_marginal(facts["AMT_BALANCE/AMT_RECIVABLE"], positive=True)(rng.random(n))
-    receivable = np.where(ratio == 1.0, balance, np.round(balance / ratio, 3))
-    out["AMT_RECIVABLE"] = out["AMT_TOTAL_RECEIVABLE"] = np.where(owed, receivable, 0.0)
-    principal = balance / _ratio_marginal(facts["AMT_BALANCE/AMT_RECEIVABLE_PRINCIPAL"], positive=True)(rng.random(n))
-    out["AMT_RECEIVABLE_PRINCIPAL"] = np.round(np.where(owed, principal, 0.0), 3)
-    minimum = np.maximum(balance, 0) / _ratio_marginal(facts["AMT_BALANCE/AMT_INST_MIN_REGULARITY"],
-                                                       positive=True)(rng.random(n))
-    full = (limit > 0) & (balance >= FULL_CARD * limit)  # a full card's minimum is a twentieth of its limit
-    minimum = np.where(full, MINIMUM_SHARE * limit, minimum)
-    known = out["AMT_INST_MIN_REGULARITY"].notna().to_numpy()
-    out["AMT_INST_MIN_REGULARITY"] = np.where(known, np.round(np.where(balance > 0, minimum, 0.0), 3), np.nan)
-    # This month's payment: at least the minimum where one is due (the drawn payment, on its round amounts,
-    # or the minimum itself); a few last pennies where nothing is owed any more.
-    current = out["AMT_PAYMENT_CURRENT"].to_numpy(dtype=float)
-    minimum_due = out["AMT_INST_MIN_REGULARITY"].to_numpy(dtype=float)
-    due = ~np.isnan(current) & (minimum_due > 0)
-    current = np.where(due, np.fmax(current, minimum_due), current)
-    settled = ~np.isnan(current) & (balance == 0)
-    current = np.where(settled, np.round(current * rng.random(n) * SETTLED_SHARE, 3), current)
-    out["AMT_PAYMENT_CURRENT"] = current
-    total = current / _ratio_marginal(facts["AMT_PAYMENT_CURRENT/AMT_PAYMENT_TOTAL_CURRENT"],
-                                      positive=True)(rng.random(n))
-    # Nothing paid in total where nothing was paid this month, and for some that were (the measured zero share).
-    paid = ~np.isnan(current) & (current > 0)
-    zero_total = tab_share("credit_card_balance", "AMT_PAYMENT_TOTAL_CURRENT", 0.0)
-    unpaid = paid & (rng.random(n) < max(zero_total - (1 - paid.mean()), 0.0) / max(paid.mean(), 1e-9))
-    out["AMT_PAYMENT_TOTAL_CURRENT"] = np.where(paid & ~unpaid, np.round(total, 3), 0.0)
-    reported = out["AMT_DRAWINGS_ATM_CURRENT"].notna().to_numpy()
-    amounts = [out[f"AMT_DRAWINGS_{kind}_CURRENT"].to_numpy(dtype=float) for kind in DRAWINGS]
-    counts = []
-    for kind, amount in zip(DRAWINGS, amounts):
-        count = out[f"CNT_DRAWINGS_{kind}_CURRENT"].to_numpy(dtype=float)
-        count = np.where(amount > 0, np.fmax(count, 1), 0.0)
-        out[f"CNT_DRAWINGS_{kind}_CURRENT"] = np.where(reported, count, np.nan)
-        counts.append(count)
-    out["AMT_DRAWINGS_CURRENT"] = np.where(reported, np.round(np.nansum(amounts, axis=0), 3),
-                                           out["AMT_DRAWINGS_CURRENT"])
-    out["CNT_DRAWINGS_CURRENT"] = np.where(reported, np.sum(counts, axis=0), out["CNT_DRAWINGS_CURRENT"])
-    out["SK_DPD_DEF"] = np.minimum(out["SK_DPD_DEF"], out["SK_DPD"])
-
-
-# A used card's balance over its limit, by the place of the drawn balance among the used months: most cards run
-# close to their limit, a few a little over it.
-FULL_CARD, MINIMUM_SHARE = 0.95, 0.05
-SETTLED_SHARE = 0.1  # at most this share of a drawn payment is still paid once nothing is owed
-UTILISATION_KNOTS = (np.array([0.0, 0.1, 0.5, 0.9, 1.0]), np.array([0.01, 0.14, 0.87, 1.03, 1.2]))

@@ -17,10 +17,10 @@ from credit_scoring.dataset.synthetic.conditionals import (
     pair_table,
     raked_share,
 )
+from credit_scoring.dataset.synthetic.credit_files import ratio_marginal
 from credit_scoring.dataset.synthetic.marginals import make_clients
 from credit_scoring.dataset.synthetic.past_credits import (
     _bureau_credits,
-    _ratio_marginal,
     monthly_histories,
     previous,
 )
@@ -73,7 +73,7 @@ def test_numbers_land_on_their_levels_measured_quantiles():
     marginal = fidelity.marginal("application_train", "DAYS_BIRTH", integer=True)
     facts = fidelity.facts()["application_train_joint"]["numeric_by_category_eta_ge_0_1"]
     by_level = facts["NAME_FAMILY_STATUS->DAYS_BIRTH"]["by_level"]
-    shares = pd.Series({k: 1.0 for k in by_level})
+    shares = pd.Series(dict.fromkeys(by_level, 1.0))
     status = rng.choice(shares.index.to_numpy(), size=n, p=(shares / shares.sum()).to_numpy())
     values = marginal(conditional_uniform(rng.random(n), {"NAME_FAMILY_STATUS": status},
                                           {"NAME_FAMILY_STATUS": by_level}, marginal))
@@ -92,7 +92,7 @@ def test_a_share_missing_by_level_becomes_each_rows_probability():
 
 def test_a_ratio_marginal_without_its_zeros_draws_only_positive_values():
     spec = fidelity.facts()["history_dependence"]["previous_application"]["amount_ratios_rho_ge_0_5"]
-    ratio = _ratio_marginal(spec["AMT_APPLICATION/AMT_CREDIT"], positive=True)
+    ratio = ratio_marginal(spec["AMT_APPLICATION/AMT_CREDIT"], positive=True)
     drawn = ratio(np.random.default_rng(2).random(10_000))
     assert drawn.min() > 0 and np.mean(drawn == 1.0) == pytest.approx(0.2369 / (1 - 0.0373), abs=0.08)
 
@@ -101,7 +101,7 @@ def test_a_ratio_marginal_without_its_zeros_draws_only_positive_values():
 def test_the_distance_is_zero_on_the_facts_own_cells_and_grows_when_pairs_are_broken():
     spec = fidelity.facts()["application_train_joint"]["category_pairs_cramers_v_ge_0_1"]["CODE_GENDER|FLAG_OWN_CAR"]
     cells = spec["cells_ge_0_5pct"]
-    counts = {cell: int(round(share * 10_000)) for cell, share in cells.items()}
+    counts = {cell: round(share * 10_000) for cell, share in cells.items()}
     pairs = [cell.split("|") for cell, k in counts.items() for _ in range(k)]
     frame = pd.DataFrame(pairs, columns=["CODE_GENDER", "FLAG_OWN_CAR"])
     assert fact_distance.cells_distance(frame, "CODE_GENDER|FLAG_OWN_CAR", spec) < 0.001
