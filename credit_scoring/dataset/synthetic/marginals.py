@@ -9,30 +9,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from credit_scoring.dataset.schema import SENTINEL_DAYS, Column, Table, raw_schema
+from credit_scoring.dataset.schema import Column, Table, raw_schema
 from credit_scoring.dataset.synthetic import fidelity
 
 FULL_TRAIN_CLIENTS = 307_511
 FULL_TEST_CLIENTS = 48_744
 P_KNOTS = np.array([0.0, 0.01, 0.25, 0.50, 0.75, 0.99, 1.0])
 
-# Calibration measured on the real rows (sample and public descriptions) that the quantiles cannot tell:
-# the share of 365243 among the non-missing values of previous_application's DAYS_* columns, and the largest
-# real (non-sentinel) value of each.
-PREV_SENTINEL_SHARE = {
-    "DAYS_FIRST_DRAWING": 0.936,
-    "DAYS_FIRST_DUE": 0.035,
-    "DAYS_LAST_DUE_1ST_VERSION": 0.084,
-    "DAYS_LAST_DUE": 0.203,
-    "DAYS_TERMINATION": 0.231,
-}
-PREV_DAYS_MAX = {
-    "DAYS_FIRST_DRAWING": -2.0,
-    "DAYS_FIRST_DUE": -2.0,
-    "DAYS_LAST_DUE_1ST_VERSION": 2389.0,
-    "DAYS_LAST_DUE": -2.0,
-    "DAYS_TERMINATION": -2.0,
-}
 BALANCE_ORPHAN_SHARE = 0.05  # bureau_balance ids without a bureau row ("many balance ids have no bureau row")
 
 
@@ -114,13 +97,11 @@ def categories(col: Column) -> list[str]:
     return order + [c for c in shares if c not in order]
 
 
-def draw(col: Column, u: np.ndarray, sentinel_share: float = 0.0, upper: float | None = None,
-         table_name: str | None = None):
+def draw(col: Column, u: np.ndarray, table_name: str | None = None):
     """Values of ``col`` for uniforms ``u`` (a pandas Categorical for categories, float64 otherwise).
 
     Numbers follow the column's 101 measured percentiles and point masses (fidelity.json) where ``table_name``
-    names a table the facts cover, else the schema's seven quantiles. With ``sentinel_share``, the share of
-    365243 among the values is left out and the real part stretched over [0, 1], up to ``upper``.
+    names a table the facts cover, else the schema's seven quantiles.
     """
     if col.kind == "category":
         cats = categories(col)
@@ -129,23 +110,14 @@ def draw(col: Column, u: np.ndarray, sentinel_share: float = 0.0, upper: float |
         codes = np.minimum(np.searchsorted(cum, u, side="right"), len(cats) - 1)
         return pd.Categorical.from_codes(codes, categories=cats)
     facts = fidelity.marginal(table_name, col.name, integer=col.kind == "integer") if table_name else None
-    if facts is not None and not sentinel_share:
+    if facts is not None:
         return facts(u)
-    if col.value_shares and abs(sum(col.value_shares.values()) - 1) < 0.01 and not sentinel_share:
+    if col.value_shares and abs(sum(col.value_shares.values()) - 1) < 0.01:
         vals = np.array(sorted(float(v) for v in col.value_shares), dtype=float)
         shares = np.array([col.value_shares[k] for k in sorted(col.value_shares, key=float)], dtype=float)
         cum = np.cumsum(shares / shares.sum())
         return vals[np.minimum(np.searchsorted(cum, u, side="right"), len(vals) - 1)]
-    knots_v, knots_p = (facts.knots, fidelity.PERCENTILES) if facts is not None else (
-        np.array(col.quantiles, dtype=float), P_KNOTS)
-    if sentinel_share:
-        # The quantiles mix real offsets and the sentinel: keep the real part, rescaled to [0, 1].
-        real = knots_v < SENTINEL_DAYS
-        knots_p = np.append(knots_p[real] / (1 - sentinel_share), 1.0)
-        knots_v = np.append(knots_v[real], upper if upper is not None else max(0.0, knots_v[real][-1]))
-        keep = knots_p <= 1.0
-        knots_p, knots_v = knots_p[keep], knots_v[keep]
-    out = interpolate(knots_p, knots_v, u)
+    out = interpolate(P_KNOTS, np.array(col.quantiles, dtype=float), u)
     return np.round(out) if col.kind == "integer" else np.round(out, _decimals(col.quantiles))
 
 
@@ -154,12 +126,6 @@ def tab_share(table_name: str, column: str, value: float) -> float:
     m = fidelity.marginal(table_name, column)
     hit = np.abs(m.mass_values - value) < 1e-9
     return float((m.mass_hi - m.mass_lo)[hit].sum())
-
-
-def without(col: Column, value: str) -> Column:
-    """A category column whose value ``value`` is set apart (drawn from the other values' shares)."""
-    shares = {k: v for k, v in col.value_shares.items() if k != value}
-    return Column(col.name, col.kind, col.written_as, 0.0, None, shares, None)
 
 
 def score(rng: np.random.Generator, n: int, *factors: tuple[float, np.ndarray]) -> np.ndarray:
