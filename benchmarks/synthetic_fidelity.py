@@ -107,21 +107,6 @@ def univariate_auc(frame: pd.DataFrame, column: str, seed: int = SEED) -> float 
     return max(auc, 1 - auc)
 
 
-def application_features(app: pd.DataFrame) -> pd.DataFrame:
-    """The public simple recipe: application columns, the five usual ratios, one-hot categories."""
-    x = app.drop(columns=["SK_ID_CURR", "TARGET"]).copy()
-    x["DAYS_EMPLOYED"] = x["DAYS_EMPLOYED"].replace(SENTINEL_DAYS, np.nan)
-    x["CREDIT_INCOME"] = x["AMT_CREDIT"] / x["AMT_INCOME_TOTAL"]
-    x["ANNUITY_INCOME"] = x["AMT_ANNUITY"] / x["AMT_INCOME_TOTAL"]
-    x["PAYMENT_RATE"] = x["AMT_ANNUITY"] / x["AMT_CREDIT"]
-    x["EMPLOYED_AGE"] = x["DAYS_EMPLOYED"] / x["DAYS_BIRTH"]
-    x["INCOME_PER_PERSON"] = x["AMT_INCOME_TOTAL"] / x["CNT_FAM_MEMBERS"]
-    cats = [c for c in x.columns if x[c].dtype == object or str(x[c].dtype) in ("str", "string", "category")]
-    out = pd.get_dummies(x, columns=cats, dummy_na=True, dtype=np.uint8)
-    out.columns = _names(out.columns)
-    return out
-
-
 def _names(columns) -> list[str]:
     """Column names LightGBM accepts (one-hot names carry spaces, slashes and commas)."""
     return [re.sub(r"[^0-9A-Za-z_]", "_", str(c)) for c in columns]
