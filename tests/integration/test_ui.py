@@ -223,9 +223,14 @@ def test_a_refused_client_s_recourse_letter_and_review_by_a_person(page_url, bro
     assert letter.read_bytes().startswith(b"%PDF")
     text = " ".join(page_.extract_text() for page_ in PdfReader(letter).pages)
     assert "réexamen" in text and str(client_id) in text
-    flat = "".join(text.split())  # the PDF's lines and spaces are the layout's: compare the words' letters
+
+    def letters(sentence: str) -> str:
+        """The words' letters: the PDF's lines and spaces are the layout's, its apostrophes typographic."""
+        return "".join(sentence.replace("\u2019", "'").split())
+
+    flat = letters(text)
     principal = [r["text"] for r in api.explanation(client_id)["reasons"] if r["direction"] == "hausse"]
-    places = [flat.find("".join(reason.split())) for reason in principal]
+    places = [flat.find(letters(reason)) for reason in principal]
     assert principal and -1 not in places and places == sorted(places), (principal, text)
 
     page.get_by_label("Infirmer la décision du modèle").check()

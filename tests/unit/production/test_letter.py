@@ -112,6 +112,27 @@ def test_typst_markup_in_a_sentence_is_printed_as_written():
     assert r"C:\dossier #1" in text
 
 
+
+def test_long_reasons_and_the_reference_copy_out_of_the_pdf_as_written():
+    """Words are never split by the layout: a client copies the reasons and the reference into a complaint or a
+    search as they were written (with hyphenation, pypdf read 'établisse\\xadments' and the footer's reference as
+    'PAD\\xad100002\\xad3f2a9c1b')."""
+    long_words = [
+        "Nombre de contrats de crédit aux consommateurs actuellement actifs et déclarés par les établissements, "
+        "ce qui pèse sur le risque.",
+        "Ancienneté de la demande de crédit (crédits clos déclarés au bureau de crédit) : 18\xa0mois, ce qui pèse "
+        "sur le risque.",
+        "Durée de remboursement demandée anormalement longue au regard des revenus déclarés par le demandeur "
+        "principal, ce qui pèse sur le risque.",
+    ]
+    reader = PdfReader(io.BytesIO(L.render_letter(replace(REFUSAL, reasons=long_words))))
+    raw = " ".join(page.extract_text() for page in reader.pages)
+    assert "\xad" not in raw
+    flat = "".join(raw.split())  # line breaks and spaces are the layout's: compare the words' letters
+    places = [flat.find("".join(reason.split())) for reason in long_words]
+    assert -1 not in places and places == sorted(places)
+    assert plain(raw).count("PAD-100002-3f2a9c1b") >= 3
+
 def test_the_letter_shows_four_reasons_and_four_proposals_and_takes_two_pages_at_most():
     reasons = [f"Raison {i} : " + "un élément de votre dossier pèse sur la décision. " * 5 for i in range(12)]
     proposals = [f"Proposition {i} : " + "un autre montant ou une autre durée aurait suffi. " * 5 for i in range(12)]
