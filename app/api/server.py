@@ -37,6 +37,7 @@ from app.api.runtime import Scorer, provide_scorer
 from app.api.security import API_KEY_HEADER, SECURITY_SCHEMES, Authenticator
 from app.api.service import ScoringService
 from app.api.settings import Settings
+from app.api.workers import follow_master, name_master
 from credit_scoring.production.events import EventWriter, create_store
 
 log = logging.getLogger("app.api")
@@ -55,6 +56,7 @@ def serving(settings: Settings, service: ScoringService | None) -> Callable[[Lit
         gc.collect()
         gc.freeze()  # the loaded clients never die: keep the collector from rescanning them under load
         log.info("serving model %s for %d known clients", loaded.bundle.model_version, len(loaded.table))
+        follow_master()  # a worker ends with its master (see app.api.workers)
         try:
             yield
         finally:
@@ -113,10 +115,12 @@ def main() -> None:
     import uvicorn
 
     settings = Settings.from_env()  # refuse a malformed configuration before any worker starts
-    if int(os.environ.get("WORKERS", "1")) > 1 and settings.token_secret is None:
+    workers = int(os.environ.get("WORKERS", "1"))
+    if workers > 1 and settings.token_secret is None:
         raise SystemExit("TOKEN_SECRET is required with several WORKERS: each process would otherwise sign tokens "
                          "with its own random secret, and refuse the others'")
+    name_master(workers)
     uvicorn.run("app.api.server:create_app", factory=True, host=os.environ.get("HOST", "127.0.0.1"),
-                port=int(os.environ.get("PORT", "8000")), workers=int(os.environ.get("WORKERS", "1")),
+                port=int(os.environ.get("PORT", "8000")), workers=workers,
                 log_config=LOG_CONFIG, access_log=False)
 
