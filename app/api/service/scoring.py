@@ -24,6 +24,8 @@ from credit_scoring.features.history_specs import HISTORY_FLAGS, application_fea
 from credit_scoring.features.labels import FeatureLabel
 from credit_scoring.modeling.bundle import Bundle
 
+COMPILE_CHECK_ROWS = 1_000  # known clients on which a compiled model must give the model's own probabilities
+
 
 class UnknownClient(LookupError):
     """No client with this SK_ID_CURR among the known ones; its text is the API's 404 detail."""
@@ -58,6 +60,10 @@ class Scoring:
         blank = pd.Series(np.nan, index=self.history_columns, dtype="float32")
         blank[list(HISTORY_FLAGS.values())] = 0.0
         self._blank_history = blank.to_numpy()
+        # A tree ensemble serves through Treelite once it gives the model's probabilities on these rows (see Bundle).
+        checked = [int(c) for c in applications.index[:COMPILE_CHECK_ROWS]]
+        bundle.compile(self.features([*(self.merged_application({}, c) for c in checked),
+                                      self.merged_application({}, None)], [*checked, None]))
 
     def _place_served_columns(self) -> None:
         """Where each of the model's columns comes from: the application features or the history ones."""
