@@ -52,7 +52,7 @@ sys.path.insert(0, str(REPO))
 
 from app.api.bodies import Application
 from app.api.service import ScoringService
-from credit_scoring.production.events import create_store, read_events
+from credit_scoring.production.events import EventWriter, create_store, read_events
 
 API_KEY = "benchmark-key"
 DRAIN = 3  # seconds after each load window for the requests in flight to finish
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     predict_ms, explain_ms = in_process_ms(service, applications[:200], ids[:200])
     del service
 
-    runs, counts = [], []
+    runs, counts, writer_ms = [], [], {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "bodies.txt").write_text("".join(json.dumps(a) + "\n" for a in applications))
@@ -225,6 +225,8 @@ def main(argv: list[str] | None = None) -> None:
                        "API_KEY": API_KEY, "EVENTS_URL": events_url, "RATE_LIMIT": "1000000/second",
                        "TOKEN_SECRET": "benchmark-token-secret-0123456789abcdef",  # several workers need one
                        "WORKERS": str(args.workers)}
+                if store != MEMORY:
+                    writer_ms[store] = writer_round_trip_ms(events_url, applications[:50])
                 process, lines = start(env, args.port, args.serve.resolve(), store)
                 url = f"http://127.0.0.1:{args.port}"
                 try:
@@ -239,8 +241,27 @@ def main(argv: list[str] | None = None) -> None:
                     process.send_signal(signal.SIGTERM)  # graceful: the event writers flush before the exit
                     process.wait(timeout=120)
                 counts.append({"store": store, **stored_events(store, events_url, lines)})
+    print("one event handed to the writer until its commit is known, in process (median): "
+          + ", ".join(f"{store} {ms:.2f} ms" for store, ms in writer_ms.items()))
     report(pd.DataFrame(runs), pd.DataFrame(counts).set_index("store"),
            {"predict": predict_ms, "explanation": explain_ms}, args)
+
+
+def writer_round_trip_ms(events_url: str, applications: list[dict], n: int = 200) -> float:
+    """Median time, in this process, from handing one event to an `EventWriter` on the store to its future
+    resolved (queue hand-off, the writer's wake-up, the insert and the commit, the resolution): what the durable
+    path adds to a lone request. Its events carry the endpoint "benchmark_writer", not counted as answers."""
+    engine = create_store(events_url)
+    times = []
+    with EventWriter(engine) as writer:
+        for application in (applications * (n // len(applications) + 1))[:n]:
+            event = {"model_version": "benchmark", "inputs": application, "probability": 0.5,
+                     "decision": "accordé", "threshold": 0.5, "latency_ms": 0.0, "endpoint": "benchmark_writer"}
+            started = time.perf_counter()
+            writer.put(event).result(timeout=30)
+            times.append(time.perf_counter() - started)
+    engine.dispose()
+    return statistics.median(times) * 1e3
 
 
 def stored_events(store: str, events_url: str, lines: list[str]) -> dict[str, int]:
