@@ -10,7 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.testing import TestClient
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from app.api.controllers.outcomes import OutcomesController
 from app.api.errors import EXCEPTION_HANDLERS
@@ -256,3 +256,41 @@ def test_decisions_and_outcomes_are_read_back_joined_by_period(engine):
     joined = perf.join(decisions, read_outcomes(engine), "month").set_index("request_id")
     assert joined.loc["r1", "target"] == 1 and joined.loc["r3", "target"] == 0 and pd.isna(joined.loc["r2", "target"])
     assert set(joined["period"]) == {"2026-03"}
+
+
+# -- what mutation testing found unchecked (docs/development.md) -----------------------------------------------
+def test_each_stored_outcome_says_how_its_sender_named_the_decision(engine):
+    """given_by: "request_id" when the request id was sent (with or without the client), "SK_ID_CURR" when only
+    the client was; every problem of a batch is named, not just the first."""
+    store_outcomes(engine, [outcome(1, request_id="r2"), outcome(0, days=40, client_id=7),
+                            outcome(1, request_id="r4", client_id=None)])
+    with engine.connect() as connection:
+        given = dict(connection.execute(select(loan_outcomes.c.request_id, loan_outcomes.c.given_by)).all())
+    assert given == {"r2": "request_id", "r3": "SK_ID_CURR", "r4": "request_id"}
+    with pytest.raises(UnknownDecision) as refused:
+        store_outcomes(engine, [outcome(1, request_id="nope"), outcome(1, request_id="r2", client_id=7),
+                                outcome(1, client_id=9), outcome(0, request_id="r1")])
+    assert sorted(refused.value.problems) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"target": True}, "TARGET must be 0 or 1, got True"),
+    ({"target": 2}, "TARGET must be 0 or 1, got 2"),
+    ({"observed_at": datetime(2026, 3, 1)}, "observed_at must carry a time zone"),
+    ({"request_id": None, "client_id": None}, "an outcome needs a request_id or an SK_ID_CURR"),
+])
+def test_an_outcome_that_cannot_be_one_is_refused_with_its_reason(changes, message):
+    fields = {"target": 1, "observed_at": DAY, "request_id": "r1", **changes}
+    with pytest.raises(ValueError, match=message):
+        Outcome(**fields)
+
+
+def test_read_decisions_keeps_the_decisions_at_the_bound_oldest_first_and_in_utc(engine):
+    decisions = read_decisions(engine, since=DAY + timedelta(10))
+    assert decisions["request_id"].tolist() == ["r3"]  # created exactly at the bound: kept
+    everything = read_decisions(engine)
+    assert everything["request_id"].tolist() == ["r1", "r2", "r3", "r4"]
+    assert str(everything["created_at"].dt.tz) == "UTC" and everything["created_at"].iloc[2] == DAY + timedelta(10)
+    store_outcomes(engine, [outcome(1, request_id="r1")])
+    observed = read_outcomes(engine)["observed_at"]
+    assert str(observed.dt.tz) == "UTC" and observed.iloc[0] == DAY + timedelta(30)
