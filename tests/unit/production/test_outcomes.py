@@ -294,3 +294,9 @@ def test_read_decisions_keeps_the_decisions_at_the_bound_oldest_first_and_in_utc
     store_outcomes(engine, [outcome(1, request_id="r1")])
     observed = read_outcomes(engine)["observed_at"]
     assert str(observed.dt.tz) == "UTC" and observed.iloc[0] == DAY + timedelta(30)
+
+
+def test_a_client_id_sent_for_a_decision_served_without_one_is_kept(engine):
+    """r4 was served without a client id: the client the sender names is the one stored."""
+    assert store_outcomes(engine, [outcome(0, request_id="r4", client_id=12)]).clients == (12,)
+    assert read_outcomes(engine)["client_id"].tolist() == [12]
