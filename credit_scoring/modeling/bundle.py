@@ -112,10 +112,15 @@ class Bundle:
         """Serve a scikit-learn tree ensemble through Treelite (`compile_trees`) if, on the rows of `check` (a
         matrix of `features`: known clients, a blank application), it gives the model's own probabilities within
         `COMPILED_TOLERANCE`; otherwise keep the model (logged). Returns whether the compiled trees serve."""
-        compiled = compile_trees(self.model, len(self.features))
-        if compiled is None or len(check) == 0:
+        try:
+            compiled = compile_trees(self.model, len(self.features))
+            if compiled is None or len(check) == 0:
+                return False
+            gap = float(np.max(np.abs(compiled.probabilities(check) - self.model_probabilities(check))))
+        except Exception as error:  # a configuration Treelite does not read (categorical splits...): not fatal
+            log.error("the model's trees could not be compiled (%s: %s): the model serves (slower)",
+                      type(error).__name__, error)
             return False
-        gap = float(np.max(np.abs(compiled.probabilities(check) - self.model_probabilities(check))))
         if gap > COMPILED_TOLERANCE:
             log.error("the compiled trees differ from the model by %.3g on %d checked rows: the model serves "
                       "(slower)", gap, len(check))

@@ -76,3 +76,16 @@ def test_compiled_trees_that_disagree_with_the_model_are_not_served(monkeypatch,
         assert not bundle.compile(matrix)
     assert bundle.compiled is None and "differ from the model" in caplog.text
     np.testing.assert_array_equal(bundle.probability_matrix(matrix), bundle.model_probabilities(matrix))
+
+
+def test_trees_treelite_cannot_read_leave_the_model_serving(monkeypatch, caplog):
+    frame = data()
+    bundle = served(HistGradientBoostingClassifier(max_iter=30, random_state=0), frame)
+
+    def unreadable(_model):
+        raise NotImplementedError("categorical splits")
+
+    monkeypatch.setattr(B.treelite.sklearn, "import_model", unreadable)
+    with caplog.at_level(logging.ERROR, logger=B.__name__):
+        assert not bundle.compile(frame.to_numpy(dtype="float32"))
+    assert bundle.compiled is None and "could not be compiled (NotImplementedError" in caplog.text
