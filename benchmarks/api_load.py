@@ -78,7 +78,6 @@ function done(summary, latency, requests)
   io.write(string.format("SENT %%d\\n", sent))
 end
 """
-ENDPOINTS: dict[str, tuple[str, str]] = {}  # wrk script name -> (request, file of request lines), below
 EVENT_NAMES = {"predict": "predict", "explanation": "client_explanation"}  # wrk script -> event endpoint
 STORES = ("sqlite", "postgresql", "memory")
 MEMORY = "memory"
@@ -87,7 +86,7 @@ POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PREDICT = ('return wrk.format("POST", "/predict", {["Content-Type"] = "application/json", ["X-API-Key"] = "'
            + API_KEY + '"}, line)')
 EXPLAIN = 'return wrk.format("GET", "/clients/" .. line .. "/explanation", {["X-API-Key"] = "' + API_KEY + '"})'
-ENDPOINTS.update(predict=(PREDICT, "bodies.txt"), explanation=(EXPLAIN, "ids.txt"))
+ENDPOINTS = {"predict": (PREDICT, "bodies.txt"), "explanation": (EXPLAIN, "ids.txt")}  # wrk script -> request, lines
 
 
 def wrk(url: str, script: Path, concurrency: int, duration: int) -> dict:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,6 @@ import joblib
 import numpy as np
 import pandas as pd
 import treelite
-from sklearn.base import is_classifier
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     GradientBoostingClassifier,
@@ -65,7 +65,7 @@ def compile_trees(model, n_features: int) -> CompiledTrees | None:
     or None when it is no scikit-learn tree ensemble that Treelite reads (a linear model, LightGBM)."""
     steps = model.steps if isinstance(model, Pipeline) else [(None, model)]
     *selectors, (_, estimator) = steps
-    if not isinstance(estimator, COMPILABLE) or not is_classifier(estimator) or len(estimator.classes_) != 2:
+    if not isinstance(estimator, COMPILABLE) or len(estimator.classes_) != 2:
         return None
     columns = np.arange(n_features)
     for _, step in selectors:
@@ -108,13 +108,17 @@ class Bundle:
         columns = pd.Index(self.features, dtype=object)
         return self.model.predict_proba(pd.DataFrame(matrix, columns=columns))[:, 1]
 
-    def compile(self, check: np.ndarray) -> bool:
-        """Serve a scikit-learn tree ensemble through Treelite (`compile_trees`) if, on the rows of `check` (a
-        matrix of `features`: known clients, a blank application), it gives the model's own probabilities within
-        `COMPILED_TOLERANCE`; otherwise keep the model (logged). Returns whether the compiled trees serve."""
+    def compile(self, check_rows: Callable[[], np.ndarray]) -> bool:
+        """Serve a scikit-learn tree ensemble through Treelite (`compile_trees`) if, on the rows `check_rows`
+        gives (a matrix of `features`: known clients, a blank application; built only for a model that compiles),
+        it gives the model's own probabilities within `COMPILED_TOLERANCE`; otherwise keep the model (logged).
+        Returns whether the compiled trees serve."""
         try:
             compiled = compile_trees(self.model, len(self.features))
-            if compiled is None or len(check) == 0:
+            if compiled is None:
+                return False
+            check = check_rows()
+            if len(check) == 0:
                 return False
             gap = float(np.max(np.abs(compiled.probabilities(check) - self.model_probabilities(check))))
         except Exception as error:  # a configuration Treelite does not read (categorical splits...): not fatal

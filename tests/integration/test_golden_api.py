@@ -82,10 +82,7 @@ def moved(actual, expected, where: str = "") -> list[str]:
 def recording(reason: str | None, actual: dict, previous: dict | None, commit: str) -> dict:
     """The file to write: the answers, and the log of re-recordings with this one appended. Refused under CI and
     without a real reason."""
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("GOLDEN_RECORD is set under CI: golden answers are recorded by a person, never by CI")
-    if reason is None or len(reason.split()) < 3:
-        raise ValueError(f"GOLDEN_RECORD must say why the answers move, in a sentence; got {reason!r}")
+    refuse_unless_allowed(reason)
     history = (previous or {}).get(HISTORY, [])
     old = main_answers(previous or {})
     entry = {"commit": commit, "reason": reason.strip(), "moved": sorted({m.lstrip(".").split(".")[0] for m in
@@ -94,16 +91,24 @@ def recording(reason: str | None, actual: dict, previous: dict | None, commit: s
     return {**actual, HISTORY: [*history, entry], **({VARIANTS: variants} if variants else {})}
 
 
+def refuse_unless_allowed(reason: str | None) -> None:
+    """A recording is refused under CI (RuntimeError) and without a sentence saying why (ValueError)."""
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("GOLDEN_RECORD is set under CI: golden answers are recorded by a person, never by CI")
+    if reason is None or len(reason.split()) < 3:
+        raise ValueError(f"GOLDEN_RECORD must say why the answers move, in a sentence; got {reason!r}")
+
+
 def variant_recording(reason: str | None, actual: dict, previous: dict, commit: str) -> dict:
     """The file to write with `actual` kept as the answers of the tiny champion this machine trained (replacing a
     recording of the same threshold), the main answers untouched. Refused as `recording` refuses."""
-    checked = recording(reason, actual, None, commit)  # the same refusals: under CI, without a reason
+    refuse_unless_allowed(reason)
     threshold = served_threshold(actual)
     if threshold == served_threshold(main_answers(previous)):
         raise ValueError(f"the main answers are those of a champion with threshold {threshold}: re-record them "
                          "(GOLDEN_RECORD without GOLDEN_VARIANT) if they moved")
     kept = [v for v in previous.get(VARIANTS, []) if v["threshold"] != threshold]
-    variant = {"threshold": threshold, "commit": commit, "reason": checked[HISTORY][-1]["reason"], "answers": actual}
+    variant = {"threshold": threshold, "commit": commit, "reason": reason.strip(), "answers": actual}
     entry = {"commit": commit, "reason": variant["reason"], "moved": [f"(answers of a champion with threshold "
                                                                       f"{threshold}, trained elsewhere)"]}
     return {**previous, VARIANTS: [*kept, variant], HISTORY: [*previous.get(HISTORY, []), entry]}

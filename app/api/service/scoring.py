@@ -62,8 +62,8 @@ class Scoring:
         self._blank_history = blank.to_numpy()
         # A tree ensemble serves through Treelite once it gives the model's probabilities on these rows (see Bundle).
         checked = [int(c) for c in applications.index[:COMPILE_CHECK_ROWS]]
-        bundle.compile(self.features([*(self.merged_application({}, c) for c in checked),
-                                      self.merged_application({}, None)], [*checked, None]))
+        bundle.compile(lambda: self.features([*(self.merged_application({}, c) for c in checked),
+                                              self.merged_application({}, None)], [*checked, None]))
 
     def _place_served_columns(self) -> None:
         """Where each of the model's columns comes from: the application features or the history ones."""

@@ -47,7 +47,7 @@ def test_a_compiled_tree_ensemble_gives_the_model_s_probabilities(model):
     bundle = served(model, frame)
     matrix = np.vstack([frame.to_numpy(dtype="float32"), np.full((1, frame.shape[1]), np.nan, dtype="float32")])
     expected = bundle.model_probabilities(matrix)
-    assert bundle.compile(matrix[:200])
+    assert bundle.compile(lambda: matrix[:200])
     got = bundle.probability_matrix(matrix)  # the rows not checked too, and a blank application
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
     assert bundle.compiled.trees.num_tree > 0
@@ -62,7 +62,7 @@ def test_other_models_are_not_compiled_and_serve_as_before(model):
     frame = data().fillna(0.0)
     bundle = served(model, frame)
     matrix = frame.to_numpy(dtype="float32")
-    assert not bundle.compile(matrix)
+    assert not bundle.compile(lambda: matrix)
     assert bundle.compiled is None
     np.testing.assert_allclose(bundle.probability_matrix(matrix), bundle.model_probabilities(matrix), atol=1e-12)
 
@@ -73,7 +73,7 @@ def test_compiled_trees_that_disagree_with_the_model_are_not_served(monkeypatch,
     matrix = frame.to_numpy(dtype="float32")
     monkeypatch.setattr(B.CompiledTrees, "probabilities", lambda self, m: np.full(len(m), 0.5))
     with caplog.at_level(logging.ERROR, logger=B.__name__):
-        assert not bundle.compile(matrix)
+        assert not bundle.compile(lambda: matrix)
     assert bundle.compiled is None and "differ from the model" in caplog.text
     np.testing.assert_array_equal(bundle.probability_matrix(matrix), bundle.model_probabilities(matrix))
 
@@ -87,5 +87,5 @@ def test_trees_treelite_cannot_read_leave_the_model_serving(monkeypatch, caplog)
 
     monkeypatch.setattr(B.treelite.sklearn, "import_model", unreadable)
     with caplog.at_level(logging.ERROR, logger=B.__name__):
-        assert not bundle.compile(frame.to_numpy(dtype="float32"))
+        assert not bundle.compile(lambda: frame.to_numpy(dtype="float32"))
     assert bundle.compiled is None and "could not be compiled (NotImplementedError" in caplog.text
