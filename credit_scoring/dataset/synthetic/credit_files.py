@@ -200,6 +200,23 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
     unreported = idle & (rng.random(n) < min(rate / max(idle.mean(), 1e-9), 1.0))
     for column in UNREPORTED_WHEN_IDLE:
         out[column] = np.where(unreported, np.nan, out[column])
+    # What a statement counts follows what it reports (fidelity: drawings missing with the payment, phi 0.955,
+    # with the matured count and the minimum, 0.42): a month whose drawings go unreported is one before any
+    # instalment matured (count 0, minimum 0) or, at the measured rate, one the bank counted nothing for (count
+    # and minimum missing); a reported month counts matured instalments (the drawn count moved into the positive
+    # part of its marginal, in its own order) and states a payment (none drawn: nothing paid).
+    mature_tab = table("credit_card_balance").column("CNT_INSTALMENT_MATURE_CUM")
+    uncounted = unreported & (rng.random(n) < min(mature_tab.missing_rate / max(unreported.mean(), 1e-9), 1.0))
+    mature = out["CNT_INSTALMENT_MATURE_CUM"].to_numpy(dtype=float)
+    reported_month = ~unreported
+    before_first = tab_share("credit_card_balance", "CNT_INSTALMENT_MATURE_CUM", 0.0)
+    place = pd.Series(np.where(reported_month, mature, np.nan)).rank(pct=True, method="first").to_numpy()
+    counted = fidelity.marginal("credit_card_balance", "CNT_INSTALMENT_MATURE_CUM", integer=True)(
+        np.clip(before_first + np.nan_to_num(place, nan=0.5) * (1 - before_first), 0.0, 1.0 - 1e-9))
+    out["CNT_INSTALMENT_MATURE_CUM"] = np.where(uncounted, np.nan,
+                                                np.where(reported_month, np.fmax(counted, 1.0), 0.0))
+    out["AMT_INST_MIN_REGULARITY"] = np.where(uncounted, np.nan, np.nan_to_num(out["AMT_INST_MIN_REGULARITY"]))
+    out["AMT_PAYMENT_CURRENT"] = np.where(reported_month, np.nan_to_num(out["AMT_PAYMENT_CURRENT"]), np.nan)
     owed = balance != 0
     # The receivable is the balance over its measured ratio to it (the balance itself for most).
     ratio = ratio_marginal(facts["AMT_BALANCE/AMT_RECIVABLE"], positive=True)(rng.random(n))
@@ -213,14 +230,27 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
     minimum = np.where(full, MINIMUM_SHARE * limit, minimum)
     known = out["AMT_INST_MIN_REGULARITY"].notna().to_numpy()
     out["AMT_INST_MIN_REGULARITY"] = np.where(known, np.round(np.where(balance > 0, minimum, 0.0), 3), np.nan)
-    # This month's payment: at least the minimum where one is due (the drawn payment, on its round amounts,
-    # or the minimum itself); a few last pennies where nothing is owed any more.
+    # This month's payment (below); a few last pennies where nothing is owed any more.
     current = out["AMT_PAYMENT_CURRENT"].to_numpy(dtype=float)
     minimum_due = out["AMT_INST_MIN_REGULARITY"].to_numpy(dtype=float)
-    due = ~np.isnan(current) & (minimum_due > 0)
-    current = np.where(due, np.fmax(current, minimum_due), current)
+    due = ~np.isnan(current) & (current > 0) & (minimum_due > 0)
+    # Where a minimum is due and something paid, the payment is the minimum over the measured minimum-to-payment
+    # ratio (drawn in the order of the drawn payments; at most 1): most pay the minimum or a little more, a few
+    # the whole balance.
+    place = pd.Series(np.where(due, current, np.nan)).rank(pct=True, method="first").to_numpy()
+    share = ratio_marginal(facts["AMT_INST_MIN_REGULARITY/AMT_PAYMENT_CURRENT"], positive=True)(
+        np.clip(1.0 - np.nan_to_num(place, nan=0.5), 0.0, 1.0 - 1e-9))
+    current = np.where(due, np.round(minimum_due / np.clip(share, 1e-3, 1.0), 3), current)
     settled = ~np.isnan(current) & (balance == 0)
     current = np.where(settled, np.round(current * rng.random(n) * SETTLED_SHARE, 3), current)
+    # The payments keep that order but take the measured amounts (round ones included) of their marginal's
+    # positive part, still at least the minimum where one is due.
+    paying = ~np.isnan(current) & (current > 0)
+    place = pd.Series(np.where(paying, current, np.nan)).rank(pct=True, method="first").to_numpy()
+    nothing = tab_share("credit_card_balance", "AMT_PAYMENT_CURRENT", 0.0)
+    amounts = fidelity.marginal("credit_card_balance", "AMT_PAYMENT_CURRENT")(
+        np.clip(nothing + np.nan_to_num(place, nan=0.5) * (1 - nothing), 0.0, 1.0 - 1e-9))
+    current = np.where(paying, np.where(due, np.fmax(amounts, minimum_due), amounts), current)
     out["AMT_PAYMENT_CURRENT"] = current
     total = current / ratio_marginal(facts["AMT_PAYMENT_CURRENT/AMT_PAYMENT_TOTAL_CURRENT"],
                                       positive=True)(rng.random(n))

@@ -45,18 +45,20 @@ HISTORY_APP_LINK = 0.2
 # How strongly each history row reflects the client's behaviour, and the credit's own persistent effect
 # (shared by all the rows of one credit). The rest is row-level noise: averaged over a client's rows the
 # behaviour shows through, but no single aggregate is a clean proxy of the risk (real history aggregates reach
-# univariate AUCs near 0.6, below the external scores).
+# univariate AUCs near 0.6, below the external scores). Raised by a quarter with the application's share at 0.75
+# (40,000 clients: the history tables' gain over the application from +0.016 to +0.026, the strongest
+# aggregate 0.655 against 0.642).
 HISTORY_SIGNAL = {
-    "bureau_recent": (0.40, 0.0),  # recent bureau credits: credit-hungry clients
-    "bureau_overdue": (0.55, 0.20),
-    "bureau_debt": (0.30, 0.0),
-    "bureau_balance_dpd": (0.50, 0.20),
-    "previous_status": (0.55, 0.0),
-    "pos_dpd": (0.50, 0.20),
-    "instalment_delay": (0.26, 0.20),
-    "instalment_short": (0.38, 0.20),
-    "card_use": (0.55, 0.20),
-    "card_dpd": (0.50, 0.20),
+    "bureau_recent": (0.50, 0.0),  # recent bureau credits: credit-hungry clients
+    "bureau_overdue": (0.68, 0.20),
+    "bureau_debt": (0.38, 0.0),
+    "bureau_balance_dpd": (0.62, 0.20),
+    "previous_status": (0.68, 0.0),
+    "pos_dpd": (0.62, 0.20),
+    "instalment_delay": (0.33, 0.20),
+    "instalment_short": (0.48, 0.20),
+    "card_use": (0.68, 0.20),
+    "card_dpd": (0.62, 0.20),
 }
 
 
@@ -392,7 +394,8 @@ def _credit_card(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarr
     use_z = _signal("card_use", rng, r, eff)
     dpd_z = _signal("card_dpd", rng, r, eff)
     limit = fidelity.marginal(tab.name, "AMT_CREDIT_LIMIT_ACTUAL", integer=True)(uniform(limit_z))
-    balance_z = (0.55 * limit_z + 0.6 * use_z) / np.sqrt(0.55**2 + 0.6**2)
+    # the balance follows the use of credit more than the limit (real used cards' limits are lower than idle ones')
+    balance_z = (0.1 * limit_z + 0.6 * use_z) / np.sqrt(0.1**2 + 0.6**2)
     out = draw_rows("credit_card_balance", n, rng, {
         "SK_ID_PREV": prev_id, "SK_ID_CURR": curr_id, "MONTHS_BALANCE": months.astype(np.int64),
         "AMT_CREDIT_LIMIT_ACTUAL": limit,

@@ -184,6 +184,22 @@ def test_a_card_statement_adds_up(histories):
     assert card.groupby("SK_ID_PREV")["AMT_CREDIT_LIMIT_ACTUAL"].nunique().max() == 1
 
 
+def test_a_card_statement_counts_what_it_reports(histories):
+    card = histories[2]["credit_card_balance"]
+    reported = card["AMT_DRAWINGS_ATM_CURRENT"].notna()
+    mature, minimum, paid = (card[c] for c in ("CNT_INSTALMENT_MATURE_CUM", "AMT_INST_MIN_REGULARITY",
+                                                "AMT_PAYMENT_CURRENT"))
+    # an unreported month: no payment, nothing matured yet or nothing counted (count and minimum missing together)
+    assert paid[~reported].isna().all() and paid[reported].notna().all()
+    assert (mature.isna() == minimum.isna()).all()
+    assert mature[~reported].fillna(0).eq(0).all() and (mature[reported] >= 1).all()
+    assert 0.1 < mature[~reported].isna().mean() < 0.6  # the measured 7 % of all rows, of the 23 % unreported
+    # where a minimum is due and something is paid: at least the minimum, mostly close to it
+    due = (minimum > 0) & (paid > 0)
+    ratio = (paid / minimum)[due]
+    assert due.sum() > 100 and (ratio >= 1.0).all() and ratio.median() < 2.5 and (ratio == 1.0).mean() > 0.05
+
+
 def test_a_cards_instalments_are_version_zero(histories):
     prev, _, monthly = histories
     card = set(prev.loc[prev["NAME_CONTRACT_TYPE"] == "Revolving loans", "SK_ID_PREV"])
