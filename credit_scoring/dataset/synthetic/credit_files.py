@@ -37,7 +37,10 @@ UPDATED_AT_CLOSING = 0.26
 DAYS_PER_MONTH = 365.25 / 12
 WHOLE_MONTHS, WHOLE_YEARS = 0.62, 0.55  # shares of planned terms in whole months, and of those in whole years
 OPEN_PAST_END = 0.1  # share of open credits whose planned end has passed (real: the 10th percentile is +21 days)
-UPDATE_AFTER_CLOSING = 120.0  # mean days from closing to the last report (real: median 4, 75th percentile 52)
+OVERDUE_SPAN = 730.0  # days at most that an open credit's planned end has passed (real: 5th percentile -338)
+# days from closing to the last report, after the quarter on the day (log-normal): real median 4 and 75th
+# percentile 52 over all closed credits
+UPDATE_DELAY_LOG_MEDIAN, UPDATE_DELAY_LOG_SD = 2.72, 2.94
 
 
 def bureau_accounting(out: pd.DataFrame, closed: np.ndarray, rng) -> None:
@@ -61,14 +64,21 @@ def bureau_accounting(out: pd.DataFrame, closed: np.ndarray, rng) -> None:
     # An open credit's planned end is still to come, but for a few overdue ones.
     overdue = rng.random(n) < OPEN_PAST_END
     planned = np.where(~closed & (planned < 0) & ~overdue, np.abs(planned), planned)
+    past_end = np.maximum(-np.ceil(rng.random(n) * OVERDUE_SPAN), start + 1)
+    planned = np.where(~closed & (planned > 0) & overdue & (start < -1), past_end, planned)
     update = after(out["DAYS_CREDIT_UPDATE"].to_numpy(dtype=float), start)
     ended = out["DAYS_ENDDATE_FACT"].to_numpy(dtype=float)
     ended = np.where(np.isnan(ended), np.where(np.isnan(planned), update, np.minimum(planned, -1.0)), ended)
     ended = np.maximum(np.minimum(after(ended, start), -1.0), start)
     ended = np.where((rng.random(n) < ENDED_ON_PLAN) & (planned <= -1), planned, ended)
     # A closed credit is reported once more soon after it closes (on the day itself for some).
-    gap = np.where(rng.random(n) < UPDATED_AT_CLOSING, 0.0, np.round(rng.exponential(UPDATE_AFTER_CLOSING, n)))
-    update = np.where(closed, np.maximum(np.minimum(ended + gap, -1.0), ended), update)
+    # The others after a log-normal delay (median 4 days and 75th percentile 52 over all closed credits,
+    # with the quarter on the day itself), at most until yesterday.
+    later = np.round(np.exp(UPDATE_DELAY_LOG_MEDIAN + UPDATE_DELAY_LOG_SD * rng.standard_normal(n)))
+    gap = np.where(rng.random(n) < UPDATED_AT_CLOSING, 0.0, later)
+    room = np.maximum(-1.0 - ended, 0.0)
+    gap = np.where(gap > room, np.floor(rng.random(n) * (room + 1)), gap)
+    update = np.where(closed, ended + gap, update)
     out["DAYS_CREDIT_ENDDATE"] = planned
     out["DAYS_ENDDATE_FACT"] = np.where(closed, ended, np.nan)
     out["DAYS_CREDIT_UPDATE"] = update
@@ -76,6 +86,32 @@ def bureau_accounting(out: pd.DataFrame, closed: np.ndarray, rng) -> None:
         out[c] = np.where(closed, 0.0, out[c])
     out["AMT_CREDIT_SUM_DEBT"] = np.where(closed & out["AMT_CREDIT_SUM_DEBT"].notna(), 0.0,
                                           out["AMT_CREDIT_SUM_DEBT"])
+    open_debt(out, closed, planned, rng)
+
+
+ANNUITY_BEND = 0.6  # the share of the sum still owed is about the share of the term left to this power
+
+
+def open_debt(out: pd.DataFrame, closed: np.ndarray, planned: np.ndarray, rng) -> None:
+    """An open credit owes what is left of its sum: nothing for the measured share (the zeros of the debt
+    beyond the closed credits'), else the sum times the share of its term still to run (bent: a repaying
+    annuity), a little more or less, never more than the sum; with no planned end (or one past), anywhere up
+    to the sum."""
+    n = len(out)
+    debt = out["AMT_CREDIT_SUM_DEBT"].to_numpy(dtype=float)
+    total = out["AMT_CREDIT_SUM"].to_numpy(dtype=float)
+    start = out["DAYS_CREDIT"].to_numpy(dtype=float)
+    tab = table("bureau")
+    known = ~np.isnan(debt)
+    is_open = ~closed & known
+    # zeros among the present debts, less those of the closed credits (all zero): the open credits' share
+    zeros = tab_share("bureau", "AMT_CREDIT_SUM_DEBT", 0.0) * (1 - tab.column("AMT_CREDIT_SUM_DEBT").missing_rate)
+    open_zero = max(zeros - (closed & known).mean(), 0.0) / max(is_open.mean(), 1e-9)
+    to_run = np.where(planned > 0, planned / np.maximum(planned - start, 1.0), rng.random(n))
+    # an annuity repays its principal slowly at first: more is owed than the share of the term left
+    share = np.clip(to_run**ANNUITY_BEND * rng.uniform(0.8, 1.2, n), 0.0, 1.0)
+    owed = np.where(rng.random(n) < open_zero, 0.0, np.round(np.nan_to_num(total) * share, 3))
+    out["AMT_CREDIT_SUM_DEBT"] = np.where(is_open, owed, debt)
 
 
 # The price of credit by yield group (a normal score: higher, dearer), the one input besides the term that
@@ -107,18 +143,38 @@ def credit_accounting(out: pd.DataFrame, rng) -> None:
     kept = rng.random(n) < ZERO_ASKED_WITH_CREDIT
     credit = np.where(asked, np.round(application / ratio(rng.random(n)) * 2) / 2,
                       np.where(kept, out["AMT_CREDIT"].to_numpy(), 0.0))
+    kind = out["NAME_CONTRACT_TYPE"].astype(object).to_numpy()
+    cash, revolving = kind == "Cash loans", kind == "Revolving loans"
+    # A cash loan is granted at least what was asked (insurance on top): never less; a ratio drawn the other
+    # way is taken upside down, within the measured range (the ratio's 5th percentile).
+    most = 1.0 / float(ratio(np.array([0.05]))[0])
+    upside = np.minimum(application / np.maximum(credit, 1.0), most)
+    credit = np.where(cash & (credit < application), np.round(application * upside * 2) / 2, credit)
     out["AMT_CREDIT"] = credit
     out["AMT_GOODS_PRICE"] = np.where(asked, application, np.nan)
     term = out["CNT_PAYMENT"].to_numpy(dtype=float)
+    # An instalment loan runs for some months (a zero term is a card's: another loan's term of the same kind).
+    for loan in (kind == "Cash loans", kind == "Consumer loans"):
+        zero = loan & (term == 0)
+        pool = term[loan & (term > 0)]
+        if zero.any() and pool.size:
+            term = np.where(zero, 0.0, term)
+            term[zero] = rng.choice(pool, size=int(zero.sum()))
+    out["CNT_PAYMENT"] = term
     yield_score = out["NAME_YIELD_GROUP"].astype(object).map(YIELD_SCORE).fillna(0.0).to_numpy(dtype=float)
     term_score = ndtri(np.clip(pd.Series(term).rank(pct=True).fillna(0.5).to_numpy(), 1e-6, 1 - 1e-6))
-    price = uniform(0.6 * yield_score / 1.2 + 0.4 * term_score + 0.5 * rng.standard_normal(n))
+    # cash loans cost more per unit lent than loans for goods (sellers' offers): real repaid-to-lent medians
+    # 1.43 against 1.20
+    kind_score = np.where(cash, CASH_PRICE_SCORE, -CASH_PRICE_SCORE)
+    price = uniform(0.6 * yield_score / 1.2 + 0.4 * term_score + kind_score + 0.5 * rng.standard_normal(n))
     repaid = ratio_marginal(facts["derived"]["CNT_PAYMENT*AMT_ANNUITY/AMT_CREDIT (total repaid per unit lent)"],
                              positive=True)(price)
     priced = (term > 0) & (credit > 0) & out["AMT_ANNUITY"].notna().to_numpy()
     out["AMT_ANNUITY"] = np.where(priced, np.round(credit * repaid / np.where(term > 0, term, 1), 3),
                                   out["AMT_ANNUITY"].to_numpy())
-    _credit_dates(out, term, rng)
+    _revolving(out, revolving, rng)
+    term = out["CNT_PAYMENT"].to_numpy(dtype=float)
+    _credit_dates(out, term, revolving, rng)
     approved = (out["NAME_CONTRACT_STATUS"] == "Approved").to_numpy()
     rate = table("previous_application").column("DAYS_FIRST_DUE").missing_rate
     extra = max(rate - (1 - approved.mean()), 0) / max(approved.mean(), 1e-9)
@@ -127,10 +183,36 @@ def credit_accounting(out: pd.DataFrame, rng) -> None:
         out[column] = np.where(undated, np.nan, out[column])
 
 
-def _credit_dates(out: pd.DataFrame, term: np.ndarray, rng) -> None:
+def _revolving(out: pd.DataFrame, revolving: np.ndarray, rng) -> None:
+    """A card asked for: a limit (the credit) unless cancelled, no term (0), a monthly minimum of a twentieth
+    of the limit; what was asked for is the limit, or nothing where no amount was stated (as often as drawn)."""
+    canceled = (out["NAME_CONTRACT_STATUS"] == "Canceled").to_numpy()
+    credit = out["AMT_CREDIT"].to_numpy(dtype=float)
+    limit = fidelity.marginal("previous_application", "AMT_CREDIT")(rng.random(len(out)))
+    limit = np.where(credit > 0, credit, limit)
+    limit = np.round(np.maximum(limit, CARD_LIMIT_STEP) / CARD_LIMIT_STEP) * CARD_LIMIT_STEP
+    granted = revolving & ~canceled
+    out["AMT_CREDIT"] = np.where(revolving, np.where(granted, limit, 0.0), credit)
+    out["AMT_APPLICATION"] = np.where(granted & (out["AMT_APPLICATION"] > 0), out["AMT_CREDIT"],
+                                      np.where(revolving & ~granted, 0.0, out["AMT_APPLICATION"]))
+    goods = out["AMT_GOODS_PRICE"].to_numpy(dtype=float)
+    asked = out["AMT_APPLICATION"].to_numpy(dtype=float)
+    out["AMT_GOODS_PRICE"] = np.where(revolving & ~np.isnan(goods), np.where(asked > 0, asked, np.nan), goods)
+    out["CNT_PAYMENT"] = np.where(revolving, np.where(granted, 0.0, np.nan), out["CNT_PAYMENT"])
+    out["AMT_ANNUITY"] = np.where(revolving, np.where(granted, MINIMUM_SHARE * out["AMT_CREDIT"], np.nan),
+                                  out["AMT_ANNUITY"])
+
+
+CASH_PRICE_SCORE = 0.4  # a cash loan's shift of the price score (a loan for goods: the opposite)
+CARD_LIMIT_STEP = 22_500.0  # card limits are set in steps of this (45,000, 90,000, 225,000...)
+
+
+def _credit_dates(out: pd.DataFrame, term: np.ndarray, revolving: np.ndarray, rng) -> None:
     """First due after the decision, the planned last due a term later, the actual last due on plan or
-    earlier (repaid early), the termination just after it; "not yet" (365243) where drawn so, and for a
-    planned end still to come."""
+    earlier (repaid early), the termination just after it; "not yet" (365243) for an end still to come. A
+    loan's money is never drawn as a card's is (first drawing "not yet"); a card has no planned end, is drawn
+    between the decision and its first due, and has ended as often as measured (facts: the share of dates
+    missing or "not yet" by contract type)."""
     n = len(out)
     decision = out["DAYS_DECISION"].to_numpy(dtype=float)
     sentinel = float(SENTINEL_DAYS)
@@ -143,27 +225,65 @@ def _credit_dates(out: pd.DataFrame, term: np.ndarray, rng) -> None:
     due = decision + FIRST_DUE_DAYS + np.round(rng.exponential(FIRST_DUE_SLACK, n))
     first_not_yet = first_not_yet | (due > -2)  # decided too recently for a first instalment yet
     first_due = np.where(np.isnan(first), np.nan, np.where(first_not_yet, sentinel, due))
-    planned, planned_not_yet = drawn("DAYS_LAST_DUE_1ST_VERSION")
+    planned, _ = drawn("DAYS_LAST_DUE_1ST_VERSION")
     months = np.maximum(np.nan_to_num(term, nan=12.0), 2.0) - 1
-    plan = np.where(planned_not_yet | first_not_yet, sentinel, first_due + 30.0 * months)
+    plan = np.where(first_not_yet | revolving, sentinel, first_due + 30.0 * months)
     plan = np.where(np.isnan(planned) | np.isnan(first_due), np.nan, plan)
-    last, last_not_yet = drawn("DAYS_LAST_DUE")
+    last, _ = drawn("DAYS_LAST_DUE")
     share_on_plan = 0.52  # the measured share of credits ending on their planned date
     early = first_due + np.floor(rng.random(n) * np.maximum(plan - first_due, 0.0))
     actual = np.where(rng.random(n) < share_on_plan, plan, early)
-    actual = np.where(last_not_yet | (actual > -2) | (plan == sentinel), sentinel, actual)
+    actual = np.where(revolving, first_due + np.floor(rng.random(n) * np.maximum(-2.0 - first_due, 0.0)), actual)
+    card_ended, card_terminated = _card_end_shares()
+    still_open = revolving & (rng.random(n) >= card_ended)
+    # A loan planned to end after today is still running ("not yet") or was repaid early, on a past day, as
+    # often as the facts' share of loans still running says.
+    kind = out["NAME_CONTRACT_TYPE"].astype(object).to_numpy()
+    running = ~revolving & (plan != sentinel) & (actual > -2) & ~np.isnan(first_due)
+    for loan in ("Cash loans", "Consumer loans"):
+        these = kind == loan
+        dated = these & ~np.isnan(first_due) & (first_due != sentinel) & ~np.isnan(plan)
+        future = running & these
+        if dated.any() and future.any():
+            repaid = 1.0 - min(_running_share(loan) * dated.sum() / future.sum(), 1.0)
+            early_end = first_due + np.floor(rng.random(n) * np.maximum(-2.0 - first_due, 0.0))
+            actual = np.where(future & (rng.random(n) < repaid), early_end, actual)
+    actual = np.where((actual > -2) | (first_due == sentinel) | (~revolving & (plan == sentinel)) | still_open,
+                      sentinel, actual)
     actual = np.where(np.isnan(last) | np.isnan(plan), np.nan, actual)
     ended, _ = drawn("DAYS_TERMINATION")
     termination = np.where(actual == sentinel, sentinel, actual + 1 + np.round(rng.exponential(3.0, n)))
+    terminated = rng.random(n) < card_terminated / max(card_ended, 1e-9)
+    termination = np.where(revolving & ~terminated, sentinel, np.minimum(termination, np.where(
+        termination == sentinel, sentinel, -1.0)))
     termination = np.where(np.isnan(ended) | np.isnan(actual), np.nan, termination)
-    drawing, drawing_not_yet = drawn("DAYS_FIRST_DRAWING")
+    drawing, _ = drawn("DAYS_FIRST_DRAWING")
     between = decision + np.floor(rng.random(n) * np.maximum(np.nan_to_num(first_due, nan=-2) - decision, 0))
     between = np.where(rng.random(n) < DRAWN_ON_DECISION, decision, between)
-    first_drawing = np.where(drawing_not_yet | np.isnan(first_due) | (first_due == sentinel), drawing,
+    first_drawing = np.where(~revolving | np.isnan(first_due) | (first_due == sentinel), sentinel,
                              np.minimum(between, -2))
     out["DAYS_FIRST_DUE"], out["DAYS_LAST_DUE_1ST_VERSION"] = first_due, plan
     out["DAYS_LAST_DUE"], out["DAYS_TERMINATION"] = actual, termination
     out["DAYS_FIRST_DRAWING"] = np.where(np.isnan(drawing), np.nan, first_drawing)
+
+
+def _running_share(loan: str) -> float:
+    """Of the loans of this kind with a first due, the share whose last due is still "not yet" (facts: dates
+    missing or "not yet" by contract type)."""
+    spec = fidelity.facts()["history_dependence"]["previous_application"]["numeric_by_category_eta_ge_0_1"]
+    missing = {c: spec[f"NAME_CONTRACT_TYPE->{c}"]["by_level"][loan]["share_missing"]
+               for c in ("DAYS_FIRST_DUE", "DAYS_LAST_DUE")}
+    return max(missing["DAYS_LAST_DUE"] - missing["DAYS_FIRST_DUE"], 0.0) / max(1 - missing["DAYS_FIRST_DUE"], 1e-9)
+
+
+def _card_end_shares() -> tuple[float, float]:
+    """Of the cards with a first due, the shares with an actual last due and with a termination (facts:
+    dates missing or "not yet" by contract type)."""
+    spec = fidelity.facts()["history_dependence"]["previous_application"]["numeric_by_category_eta_ge_0_1"]
+    missing = {c: spec[f"NAME_CONTRACT_TYPE->{c}"]["by_level"]["Revolving loans"]["share_missing"]
+               for c in ("DAYS_FIRST_DUE", "DAYS_LAST_DUE", "DAYS_TERMINATION")}
+    dated = max(1 - missing["DAYS_FIRST_DUE"], 1e-9)
+    return (min((1 - missing["DAYS_LAST_DUE"]) / dated, 1.0), min((1 - missing["DAYS_TERMINATION"]) / dated, 1.0))
 
 
 DRAWINGS = ("ATM", "POS", "OTHER")

@@ -168,6 +168,42 @@ def test_a_bureau_record_keeps_its_days_in_order(histories):
     assert (bureau.loc[closed, ["CREDIT_DAY_OVERDUE", "AMT_CREDIT_SUM_OVERDUE"]] == 0).all().all()
 
 
+def test_a_previous_card_and_loan_follow_their_kind(histories):
+    prev = histories[0]
+    kind, status = prev["NAME_CONTRACT_TYPE"], prev["NAME_CONTRACT_STATUS"]
+    card = prev[(kind == "Revolving loans") & (status != "Canceled")]
+    assert len(card) > 50 and (card["AMT_CREDIT"] > 0).all() and (card["AMT_CREDIT"] % 22_500 == 0).all()
+    assert card["CNT_PAYMENT"].eq(0).all()  # a card has no term
+    assert np.allclose(card["AMT_ANNUITY"], 0.05 * card["AMT_CREDIT"])  # its minimum: a twentieth of its limit
+    asked = card["AMT_APPLICATION"] > 0
+    assert (card.loc[asked, "AMT_APPLICATION"] == card.loc[asked, "AMT_CREDIT"]).all() and 0 < asked.mean() < 1
+    dated = prev["DAYS_FIRST_DUE"].notna() & (prev["DAYS_FIRST_DUE"] != SENTINEL_DAYS)
+    loans = prev[dated & (kind != "Revolving loans")]
+    cards = prev[dated & (kind == "Revolving loans")]
+    assert loans["DAYS_FIRST_DRAWING"].dropna().eq(SENTINEL_DAYS).all()  # a loan is not drawn as a card is
+    assert (loans["DAYS_LAST_DUE_1ST_VERSION"] != SENTINEL_DAYS).all() and (loans["CNT_PAYMENT"] > 0).all()
+    assert cards["DAYS_LAST_DUE_1ST_VERSION"].dropna().eq(SENTINEL_DAYS).all()  # a card has no planned end
+    assert 0.2 < cards["DAYS_LAST_DUE"].eq(SENTINEL_DAYS).mean() < 0.9  # most cards still open
+    for loan, running in (("Cash loans", 0.24), ("Consumer loans", 0.11)):  # facts: still running, of the dated
+        these = loans[loans["NAME_CONTRACT_TYPE"] == loan]
+        assert these["DAYS_LAST_DUE"].eq(SENTINEL_DAYS).mean() == pytest.approx(running, abs=0.06)
+    cash = prev[(kind == "Cash loans") & (prev["AMT_APPLICATION"] > 0)]
+    assert (cash["AMT_CREDIT"] >= cash["AMT_APPLICATION"]).all()  # never less than asked, insurance on top
+
+
+def test_an_open_bureau_credit_owes_part_of_its_sum(histories):
+    bureau = histories[1]
+    is_open = (bureau["CREDIT_ACTIVE"] != "Closed") & bureau["AMT_CREDIT_SUM_DEBT"].notna()
+    debt, total = bureau.loc[is_open, "AMT_CREDIT_SUM_DEBT"], bureau.loc[is_open, "AMT_CREDIT_SUM"]
+    assert (debt <= total + 0.01).all() and (debt >= 0).all()
+    assert 0.1 < (debt == 0).mean() < 0.3  # facts: the open credits' zeros, about a fifth
+    share = (debt / total)[debt > 0]
+    assert 0.45 < share.median() < 0.85  # repaying annuities: most still owe more than half
+    closed = bureau["CREDIT_ACTIVE"] == "Closed"
+    delay = (bureau["DAYS_CREDIT_UPDATE"] - bureau["DAYS_ENDDATE_FACT"])[closed]
+    assert 0.2 < (delay == 0).mean() < 0.4 and delay.quantile(0.9) > 150  # a quarter on the day, a long tail
+
+
 def test_a_card_statement_adds_up(histories):
     card = histories[2]["credit_card_balance"]
     reported = card["AMT_DRAWINGS_ATM_CURRENT"].notna()
