@@ -338,9 +338,16 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
     out["AMT_INST_MIN_REGULARITY"] = np.where(uncounted, np.nan, np.nan_to_num(out["AMT_INST_MIN_REGULARITY"]))
     out["AMT_PAYMENT_CURRENT"] = np.where(reported_month, np.nan_to_num(out["AMT_PAYMENT_CURRENT"]), np.nan)
     owed = balance != 0
-    # The receivable is the balance over its measured ratio to it (the balance itself for most).
-    ratio = ratio_marginal(facts["AMT_BALANCE/AMT_RECIVABLE"], positive=True)(rng.random(n))
-    receivable = np.where(ratio == 1.0, balance, np.round(balance / ratio, 3))
+    # The receivable is the balance itself as often as measured (the facts' share of equal rows, those owing
+    # nothing included), else the balance over its measured ratio to it.
+    spec = facts["AMT_BALANCE/AMT_RECIVABLE"]
+    equal = rng.random(n) < np.clip((spec["share_equal"] - (~owed).mean()) / max(owed.mean(), 1e-9), 0.0, 1.0)
+    receivable_ratio = ratio_marginal(spec, positive=True)
+    ratio = receivable_ratio(rng.random(n))
+    for _ in range(3):  # a ratio of exactly 1 drawn for a row that differs: drawn again
+        ratio = np.where(ratio == 1.0, receivable_ratio(rng.random(n)), ratio)
+    ratio = np.where(ratio == 1.0, RECEIVABLE_OVER, ratio)
+    receivable = np.where(equal, balance, np.round(balance / ratio, 3))
     out["AMT_RECIVABLE"] = out["AMT_TOTAL_RECEIVABLE"] = np.where(owed, receivable, 0.0)
     principal = balance / ratio_marginal(facts["AMT_BALANCE/AMT_RECEIVABLE_PRINCIPAL"], positive=True)(rng.random(n))
     out["AMT_RECEIVABLE_PRINCIPAL"] = np.round(np.where(owed, principal, 0.0), 3)
@@ -396,5 +403,6 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
 # A used card's balance over its limit, by the place of the drawn balance among the used months: most cards run
 # close to their limit, a few a little over it.
 FULL_CARD, MINIMUM_SHARE = 0.95, 0.05
+RECEIVABLE_OVER = 1.0048  # the balance-to-receivable ratio's 80th percentile, where a drawn ratio stays at 1
 SETTLED_SHARE = 0.1  # at most this share of a drawn payment is still paid once nothing is owed
 UTILISATION_KNOTS = (np.array([0.0, 0.1, 0.5, 0.9, 1.0]), np.array([0.01, 0.14, 0.87, 1.03, 1.2]))

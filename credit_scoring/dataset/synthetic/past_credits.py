@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+from scipy.special import expit, ndtri
 
-from credit_scoring.dataset.schema import Column, Table, raw_schema, table
+from credit_scoring.dataset.schema import SENTINEL_DAYS, Column, Table, raw_schema, table
 from credit_scoring.dataset.synthetic import fidelity
 from credit_scoring.dataset.synthetic.copula import AppModel, intercept_for
 from credit_scoring.dataset.synthetic.credit_files import (
     APPROVAL_COLUMNS,
     UNREPORTED_WHEN_IDLE,
+    UTILISATION_KNOTS,
     bureau_accounting,
     card_accounting,
     credit_accounting,
@@ -286,7 +287,7 @@ def monthly_histories(prev: pd.DataFrame, clients: Clients, rng) -> dict[str, pd
         wanted = rel["distinct_prev_ids"] / n_prev_full * len(prev)
         chosen = eligible & (rng.random(len(prev)) < min(wanted / max(eligible.sum(), 1), 1.0))
         parent = prev.loc[chosen, ["SK_ID_PREV", "SK_ID_CURR", "CNT_PAYMENT", "AMT_ANNUITY",
-                                   "NAME_CONTRACT_TYPE"]].reset_index(drop=True)
+                                   "NAME_CONTRACT_TYPE", "DAYS_FIRST_DUE"]].reset_index(drop=True)
         mean_rows = rel["rows"] / rel["distinct_prev_ids"]
         if name == "installments_payments":  # a card's instalments run longer (version 0, the card's own)
             weight = _card_weight((parent["NAME_CONTRACT_TYPE"] == "Revolving loans").to_numpy())
@@ -316,12 +317,27 @@ def _pos(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng)
     latest = _place_months(rng, counts)
     term = draw(tab.column("CNT_INSTALMENT"), rng.random(len(parent)), table_name=tab.name)
     term = np.where(parent["CNT_PAYMENT"].fillna(0).to_numpy() > 0, parent["CNT_PAYMENT"].fillna(0), term)
-    (prev_id, curr_id, r, last, t, eff), pos = spread(counts, parent["SK_ID_PREV"].to_numpy(),
-                                                      parent["SK_ID_CURR"].to_numpy(), parent_risk, latest, term,
-                                                      rng.standard_normal(len(parent)))
+    # The months reported lie inside the credit's schedule (from its first due, for the term, and the month it
+    # completes, rarely a few more), at a place of it drawn where the schedule is longer than what is reported.
+    # (The drawn counts stretched so that the capped ones keep their measured mean rows per credit.)
+    cap = term + 1 + rng.geometric(1 - COMPLETED_EXTRA, len(parent)) - 1
+    lo, hi = 1.0, 8.0
+    for _ in range(20):
+        stretch = (lo + hi) / 2
+        lo, hi = (stretch, hi) if np.minimum(np.ceil(counts * stretch), cap).mean() < counts.mean() else (lo, stretch)
+    counts = np.maximum(np.minimum(np.ceil(counts * lo), cap), 1).astype(np.int64)
+    offset = np.floor(rng.random(len(parent)) * np.maximum(term + 1 - counts, 0))
+    first = parent["DAYS_FIRST_DUE"].to_numpy(dtype=float)
+    dated = ~np.isnan(first) & (first != SENTINEL_DAYS)
+    scheduled = np.floor(np.where(dated, first, 0.0) / (365.25 / 12)) + offset + counts - 1
+    latest = np.where(dated, np.minimum(scheduled, -1), latest)
+    latest = np.maximum(latest, -96 + counts - 1).astype(np.int64)
+    (prev_id, curr_id, r, last, t, skip, eff), pos = spread(
+        counts, parent["SK_ID_PREV"].to_numpy(), parent["SK_ID_CURR"].to_numpy(), parent_risk, latest, term,
+        offset, rng.standard_normal(len(parent)))
     n = len(prev_id)
     months = last - (np.repeat(counts, counts) - 1 - pos)
-    future = np.maximum(t - pos, 0).astype(float)
+    future = np.maximum(t - skip - pos, 0).astype(float)
     dpd_z = _signal("pos_dpd", rng, r, eff)
     base = columns_from_marginals(tab, n, rng, {
         "SK_ID_PREV": prev_id, "SK_ID_CURR": curr_id, "MONTHS_BALANCE": months.astype(np.int64),
@@ -329,13 +345,19 @@ def _pos(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng)
     }, {"SK_DPD": [(0.97, dpd_z)], "SK_DPD_DEF": [(0.9, dpd_z)]},
         structural=("CNT_INSTALMENT", "CNT_INSTALMENT_FUTURE"))
     status = np.asarray(base["NAME_CONTRACT_STATUS"], dtype=object)
-    status = np.where((future == 0) & (status == "Active"), "Completed", status)
+    # Completed is the status of a credit with nothing left to pay (and not of one with instalments to come);
+    # a third of the months with nothing left still say Active (the month the last one fell due)
+    status = np.where((future == 0) & (status == "Active") & (rng.random(n) >= ACTIVE_AT_ZERO), "Completed", status)
+    status = np.where((future > 0) & (status == "Completed"), "Active", status)
     base["NAME_CONTRACT_STATUS"] = pd.Categorical(status, categories=categories(tab.column("NAME_CONTRACT_STATUS")))
     base["SK_DPD_DEF"] = np.minimum(base["SK_DPD_DEF"], base["SK_DPD"])
     for c in ("CNT_INSTALMENT", "CNT_INSTALMENT_FUTURE"):
         base[c] = np.where(rng.random(n) < tab.column(c).missing_rate, np.nan, base[c])
     return with_int_dtypes(base, tab)
 
+
+ACTIVE_AT_ZERO = 0.33  # share of a point-of-sale credit's months with nothing left that still say Active
+COMPLETED_EXTRA = 0.6  # chance of each further month reported after a point-of-sale credit completed
 
 # Days between due date and payment (negative: paid early), as a quantile function: the facts' day ordering
 # (68.2 % early, 23.5 % on the day, 8.25 % late) and the real delays' quartiles.
@@ -347,7 +369,15 @@ OVERPAID = 0.018
 
 def _installments(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng) -> pd.DataFrame:
     tab = table("installments_payments")
+    # The schedule starts on the credit's first due and runs monthly, up to the last month before the
+    # application for a credit still running; the whole of it inside Kaggle's eight years.
     last_due = -1 - np.floor(rng.exponential(560.0, len(parent)))
+    first = parent["DAYS_FIRST_DUE"].to_numpy(dtype=float)
+    dated = ~np.isnan(first) & (first != SENTINEL_DAYS)
+    scheduled = first + 30.0 * (counts - 1)
+    running = -1 - np.floor(rng.exponential(RUNNING_LAST_DUE_GAP, len(parent)))
+    last_due = np.where(dated, np.minimum(scheduled, running), last_due)
+    last_due = np.minimum(np.maximum(last_due, EARLIEST_DAY + 30.0 * (counts - 1)), -1.0)
     amount = draw(tab.column("AMT_INSTALMENT"), rng.random(len(parent)), table_name=tab.name)
     amount = np.where(parent["AMT_ANNUITY"].notna(), parent["AMT_ANNUITY"].fillna(0), amount)
     card = (parent["NAME_CONTRACT_TYPE"] == "Revolving loans").to_numpy()
@@ -360,7 +390,11 @@ def _installments(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndar
         amount, version, rng.standard_normal(len(parent)))
     n = len(prev_id)
     number = pos + 1
-    due = np.maximum(last - 30.0 * (np.repeat(counts, counts) - number), -2922.0)
+    # A card's instalment is its month's minimum: a twentieth of the limit as far as the card is used that
+    # month (a card's utilisation, as its statements draw it), small in the months it is barely used.
+    card_row = ver == 0
+    amt = np.where(card_row, np.round(amt * np.interp(rng.random(n), *UTILISATION_KNOTS), 3), amt)
+    due = np.maximum(last - 30.0 * (np.repeat(counts, counts) - number), EARLIEST_DAY)
     late_z = _signal("instalment_delay", rng, r, eff)
     delay = np.round(interpolate(*PAYMENT_DELAY_KNOTS, uniform(late_z)))
     paid_day = np.minimum(due + delay, -1.0)
@@ -376,6 +410,9 @@ def _installments(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndar
     })
     return with_int_dtypes(frame[tab.column_names], tab)
 
+
+EARLIEST_DAY = -2922.0  # Kaggle's histories reach eight years back
+RUNNING_LAST_DUE_GAP = 30.0  # mean days from a running credit's last instalment due to the application
 
 CARD_MONTHS_GAP = 3.0  # mean months between a card's last statement and the application
 
@@ -395,12 +432,15 @@ def _credit_card(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarr
     dpd_z = _signal("card_dpd", rng, r, eff)
     limit = fidelity.marginal(tab.name, "AMT_CREDIT_LIMIT_ACTUAL", integer=True)(uniform(limit_z))
     # the balance follows the use of credit more than the limit (real used cards' limits are lower than idle ones')
+    recent_z = ndtri(np.clip(pd.Series(months).rank(pct=True).to_numpy() - 0.5 / max(n, 1), 1e-6, 1 - 1e-6))
     balance_z = (0.1 * limit_z + 0.6 * use_z) / np.sqrt(0.1**2 + 0.6**2)
     out = draw_rows("credit_card_balance", n, rng, {
         "SK_ID_PREV": prev_id, "SK_ID_CURR": curr_id, "MONTHS_BALANCE": months.astype(np.int64),
         "AMT_CREDIT_LIMIT_ACTUAL": limit,
     }, number_z={"AMT_BALANCE": (0.9, balance_z), "SK_DPD": (0.97, dpd_z), "SK_DPD_DEF": (0.85, dpd_z),
-                 "AMT_PAYMENT_CURRENT": (0.55, limit_z), "AMT_DRAWINGS_CURRENT": (0.35, limit_z)},
+                 "AMT_PAYMENT_CURRENT": (0.55, limit_z), "AMT_DRAWINGS_CURRENT": (0.35, limit_z),
+                 # the month is given, not drawn: what goes with it (facts' rank correlations) through its score
+                 "AMT_DRAWINGS_POS_CURRENT": (0.3, recent_z), "CNT_INSTALMENT_MATURE_CUM": (-0.25, recent_z)},
                     structural=UNREPORTED_WHEN_IDLE)
     card_accounting(out, rng)
     return with_int_dtypes(out, tab)

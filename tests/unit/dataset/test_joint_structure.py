@@ -236,6 +236,29 @@ def test_a_card_statement_counts_what_it_reports(histories):
     assert due.sum() > 100 and (ratio >= 1.0).all() and ratio.median() < 2.5 and (ratio == 1.0).mean() > 0.05
 
 
+def test_monthly_histories_follow_their_credits_schedule(histories):
+    prev, _, monthly = histories
+    pos, instalments = monthly["POS_CASH_balance"], monthly["installments_payments"]
+    # a point-of-sale credit's months: Completed only with nothing left to pay, inside its schedule
+    status, future = pos["NAME_CONTRACT_STATUS"], pos["CNT_INSTALMENT_FUTURE"]
+    assert (future[status == "Completed"].dropna() == 0).all()
+    both = future.notna() & pos["CNT_INSTALMENT"].notna()
+    assert 0.04 < (future == 0).mean() < 0.2 and (future[both] <= pos.loc[both, "CNT_INSTALMENT"]).all()
+    assert len(pos) / pos["SK_ID_PREV"].nunique() == pytest.approx(10.68, rel=0.15)  # the measured rows per credit
+    # instalments within Kaggle's eight years, a loan's schedule ending where its credit's first due puts it
+    assert (instalments["DAYS_INSTALMENT"] >= -2922).all() and (instalments["DAYS_INSTALMENT"] <= -1).all()
+    first_due = prev.set_index("SK_ID_PREV")["DAYS_FIRST_DUE"].replace(SENTINEL_DAYS, np.nan)
+    loans = instalments[instalments["NUM_INSTALMENT_VERSION"] > 0]
+    last = loans.groupby("SK_ID_PREV").agg(due=("DAYS_INSTALMENT", "max"), n=("NUM_INSTALMENT_NUMBER", "max"))
+    planned_end = first_due.reindex(last.index) + 30 * (last["n"] - 1)
+    dated = planned_end.notna() & (planned_end > -2922 + 30 * last["n"])
+    assert dated.sum() > 100 and (last.loc[dated, "due"] <= planned_end[dated]).mean() > 0.95
+    # a card's instalment is its month's minimum: it varies from month to month, small when the card is idle
+    cards = instalments[instalments["NUM_INSTALMENT_VERSION"] == 0]
+    assert cards.groupby("SK_ID_PREV")["AMT_INSTALMENT"].nunique().median() > 1
+    assert (cards["AMT_INSTALMENT"] < 500).mean() > 0.05
+
+
 def test_a_cards_instalments_are_version_zero(histories):
     prev, _, monthly = histories
     card = set(prev.loc[prev["NAME_CONTRACT_TYPE"] == "Revolving loans", "SK_ID_PREV"])
