@@ -68,16 +68,20 @@ def bureau_accounting(out: pd.DataFrame, closed: np.ndarray, rng) -> None:
     planned = np.where(~closed & (planned > 0) & overdue & (start < -1), past_end, planned)
     update = after(out["DAYS_CREDIT_UPDATE"].to_numpy(dtype=float), start)
     ended = out["DAYS_ENDDATE_FACT"].to_numpy(dtype=float)
-    ended = np.where(np.isnan(ended), np.where(np.isnan(planned), update, np.minimum(planned, -1.0)), ended)
+    # (a closed credit drawn without its end: a day between its start and its planned end, or yesterday; the
+    # measured share ended on plan is set just below)
+    until = np.where(np.isnan(planned), update, np.minimum(planned, -1.0))
+    somewhere = start + np.ceil(rng.random(n) * np.maximum(until - start, 0.0))
+    ended = np.where(np.isnan(ended), somewhere, ended)
     ended = np.maximum(np.minimum(after(ended, start), -1.0), start)
     ended = np.where((rng.random(n) < ENDED_ON_PLAN) & (planned <= -1), planned, ended)
     # A closed credit is reported once more soon after it closes (on the day itself for some).
     # The others after a log-normal delay (median 4 days and 75th percentile 52 over all closed credits,
     # with the quarter on the day itself), at most until yesterday.
-    later = np.round(np.exp(UPDATE_DELAY_LOG_MEDIAN + UPDATE_DELAY_LOG_SD * rng.standard_normal(n)))
+    later = np.maximum(np.round(np.exp(UPDATE_DELAY_LOG_MEDIAN + UPDATE_DELAY_LOG_SD * rng.standard_normal(n))), 1)
     gap = np.where(rng.random(n) < UPDATED_AT_CLOSING, 0.0, later)
     room = np.maximum(-1.0 - ended, 0.0)
-    gap = np.where(gap > room, np.floor(rng.random(n) * (room + 1)), gap)
+    gap = np.where(gap > room, np.ceil(rng.random(n) * room), gap)
     update = np.where(closed, ended + gap, update)
     out["DAYS_CREDIT_ENDDATE"] = planned
     out["DAYS_ENDDATE_FACT"] = np.where(closed, ended, np.nan)
