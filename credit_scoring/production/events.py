@@ -234,6 +234,17 @@ def _sqlite_row(row: dict) -> tuple:
     return (created, *(_json_text(row[c]) if c == "inputs" else row[c] for c in EVENT_COLUMNS[2:]))
 
 
+# The same for PostgreSQL through psycopg's executemany (one pipelined round trip): the inputs go as JSON text,
+# which the server casts to JSONB; the timestamp as an aware datetime (timestamptz).
+POSTGRESQL_INSERT = (f"INSERT INTO prediction_events ({', '.join(EVENT_COLUMNS[1:])}) "
+                     f"VALUES ({', '.join('%s::jsonb' if c == 'inputs' else '%s' for c in EVENT_COLUMNS[1:])})")
+
+
+def _postgresql_row(row: dict) -> tuple:
+    return (row["created_at"].astimezone(UTC),
+            *(_json_text(row[c]) if c == "inputs" else row[c] for c in EVENT_COLUMNS[2:]))
+
+
 class StoreUnavailable(RuntimeError):
     """The store did not take an event within the writer's timeout: the decision must not be served."""
 
@@ -336,6 +347,8 @@ class EventWriter:
         with self.engine.begin() as connection:
             if connection.dialect.name == "sqlite":
                 connection.exec_driver_sql(SQLITE_INSERT, [_sqlite_row(row) for row in rows])
+            elif connection.dialect.driver == "psycopg":
+                connection.exec_driver_sql(POSTGRESQL_INSERT, [_postgresql_row(row) for row in rows])
             else:
                 connection.execute(insert(prediction_events), rows)
 

@@ -282,7 +282,8 @@ def test_workers_starting_together_on_a_new_store_all_open_it(backend, tmp_path,
 
 
 def test_the_writer_stores_exactly_what_write_events_stores(store):
-    """The writer's own insert path (the SQLite driver's executemany) and write_events (SQLAlchemy) agree."""
+    """The writer's own insert paths (the SQLite and psycopg drivers' executemany) and write_events (SQLAlchemy)
+    agree."""
     when = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=ZoneInfo("Europe/Paris"))
     inputs = {"AMT_CREDIT": 1.5e5, "NAME_CONTRACT_TYPE": "Cash loans", "EXT_SOURCE_1": None, "CNT_CHILDREN": 2}
     E.write_events(store, [an_event(request_id="a", created_at=when, inputs=inputs, client_id=100002)])
