@@ -322,7 +322,7 @@ def _pos(parent: pd.DataFrame, parent_risk: np.ndarray, counts: np.ndarray, rng)
     # (The drawn counts stretched so that the capped ones keep their measured mean rows per credit.)
     cap = term + 1 + rng.geometric(1 - COMPLETED_EXTRA, len(parent)) - 1
     lo, hi = 1.0, 8.0
-    for _ in range(20):
+    for _ in range(20 if len(parent) else 0):
         stretch = (lo + hi) / 2
         lo, hi = (stretch, hi) if np.minimum(np.ceil(counts * stretch), cap).mean() < counts.mean() else (lo, stretch)
     counts = np.maximum(np.minimum(np.ceil(counts * lo), cap), 1).astype(np.int64)
