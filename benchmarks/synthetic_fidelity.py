@@ -268,7 +268,8 @@ def main() -> None:
         real = pd.read_csv(sample_dir / t.file, low_memory=False)
         auc, lean = two_sample(real, frames[name])
         target = 0.65 if name == "application_train" else 0.75
-        print(f"{name:<24}{auc:>7.3f}  {', '.join(lean)}  (target <= {target}: {'met' if auc <= target else 'not met'})")
+        verdict = "met" if auc <= target else "not met"
+        print(f"{name:<24}{auc:>7.3f}  {', '.join(lean)}  (target <= {target}: {verdict})")
 
     print("\n2. Univariate AUC of each application column against TARGET: generated beside real")
     app = frames["application_train"]

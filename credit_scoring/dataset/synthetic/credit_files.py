@@ -324,23 +324,7 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
     unreported = idle & (rng.random(n) < min(rate / max(idle.mean(), 1e-9), 1.0))
     for column in UNREPORTED_WHEN_IDLE:
         out[column] = np.where(unreported, np.nan, out[column])
-    # What a statement counts follows what it reports (fidelity: drawings missing with the payment, phi 0.955,
-    # with the matured count and the minimum, 0.42): a month whose drawings go unreported is one before any
-    # instalment matured (count 0, minimum 0) or, at the measured rate, one the bank counted nothing for (count
-    # and minimum missing); a reported month counts matured instalments (the drawn count moved into the positive
-    # part of its marginal, in its own order) and states a payment (none drawn: nothing paid).
-    mature_tab = table("credit_card_balance").column("CNT_INSTALMENT_MATURE_CUM")
-    uncounted = unreported & (rng.random(n) < min(mature_tab.missing_rate / max(unreported.mean(), 1e-9), 1.0))
-    mature = out["CNT_INSTALMENT_MATURE_CUM"].to_numpy(dtype=float)
-    reported_month = ~unreported
-    before_first = tab_share("credit_card_balance", "CNT_INSTALMENT_MATURE_CUM", 0.0)
-    place = pd.Series(np.where(reported_month, mature, np.nan)).rank(pct=True, method="first").to_numpy()
-    counted = fidelity.marginal("credit_card_balance", "CNT_INSTALMENT_MATURE_CUM", integer=True)(
-        np.clip(before_first + np.nan_to_num(place, nan=0.5) * (1 - before_first), 0.0, 1.0 - 1e-9))
-    out["CNT_INSTALMENT_MATURE_CUM"] = np.where(uncounted, np.nan,
-                                                np.where(reported_month, np.fmax(counted, 1.0), 0.0))
-    out["AMT_INST_MIN_REGULARITY"] = np.where(uncounted, np.nan, np.nan_to_num(out["AMT_INST_MIN_REGULARITY"]))
-    out["AMT_PAYMENT_CURRENT"] = np.where(reported_month, np.nan_to_num(out["AMT_PAYMENT_CURRENT"]), np.nan)
+    _counted_months(out, unreported, rng)
     owed = balance != 0
     # The receivable is the balance itself as often as measured (the facts' share of equal rows, those owing
     # nothing included), else the balance over its measured ratio to it.
@@ -361,6 +345,46 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
     minimum = np.where(full, MINIMUM_SHARE * limit, minimum)
     known = out["AMT_INST_MIN_REGULARITY"].notna().to_numpy()
     out["AMT_INST_MIN_REGULARITY"] = np.where(known, np.round(np.where(balance > 0, minimum, 0.0), 3), np.nan)
+    _card_payments(out, balance, facts, rng)
+    reported = out["AMT_DRAWINGS_ATM_CURRENT"].notna().to_numpy()
+    amounts = [out[f"AMT_DRAWINGS_{kind}_CURRENT"].to_numpy(dtype=float) for kind in DRAWINGS]
+    counts = []
+    for kind, amount in zip(DRAWINGS, amounts):
+        count = out[f"CNT_DRAWINGS_{kind}_CURRENT"].to_numpy(dtype=float)
+        count = np.where(amount > 0, np.fmax(count, 1), 0.0)
+        out[f"CNT_DRAWINGS_{kind}_CURRENT"] = np.where(reported, count, np.nan)
+        counts.append(count)
+    out["AMT_DRAWINGS_CURRENT"] = np.where(reported, np.round(np.nansum(amounts, axis=0), 3),
+                                           out["AMT_DRAWINGS_CURRENT"])
+    out["CNT_DRAWINGS_CURRENT"] = np.where(reported, np.sum(counts, axis=0), out["CNT_DRAWINGS_CURRENT"])
+    out["SK_DPD_DEF"] = np.minimum(out["SK_DPD_DEF"], out["SK_DPD"])
+
+
+def _counted_months(out: pd.DataFrame, unreported: np.ndarray, rng) -> None:
+    """The matured instalments and the minimum of a card's months, by what each month reports."""
+    n = len(out)
+    # What a statement counts follows what it reports (fidelity: drawings missing with the payment, phi 0.955,
+    # with the matured count and the minimum, 0.42): a month whose drawings go unreported is one before any
+    # instalment matured (count 0, minimum 0) or, at the measured rate, one the bank counted nothing for (count
+    # and minimum missing); a reported month counts matured instalments (the drawn count moved into the positive
+    # part of its marginal, in its own order) and states a payment (none drawn: nothing paid).
+    mature_tab = table("credit_card_balance").column("CNT_INSTALMENT_MATURE_CUM")
+    uncounted = unreported & (rng.random(n) < min(mature_tab.missing_rate / max(unreported.mean(), 1e-9), 1.0))
+    mature = out["CNT_INSTALMENT_MATURE_CUM"].to_numpy(dtype=float)
+    reported_month = ~unreported
+    before_first = tab_share("credit_card_balance", "CNT_INSTALMENT_MATURE_CUM", 0.0)
+    place = pd.Series(np.where(reported_month, mature, np.nan)).rank(pct=True, method="first").to_numpy()
+    counted = fidelity.marginal("credit_card_balance", "CNT_INSTALMENT_MATURE_CUM", integer=True)(
+        np.clip(before_first + np.nan_to_num(place, nan=0.5) * (1 - before_first), 0.0, 1.0 - 1e-9))
+    out["CNT_INSTALMENT_MATURE_CUM"] = np.where(uncounted, np.nan,
+                                                np.where(reported_month, np.fmax(counted, 1.0), 0.0))
+    out["AMT_INST_MIN_REGULARITY"] = np.where(uncounted, np.nan, np.nan_to_num(out["AMT_INST_MIN_REGULARITY"]))
+    out["AMT_PAYMENT_CURRENT"] = np.where(reported_month, np.nan_to_num(out["AMT_PAYMENT_CURRENT"]), np.nan)
+
+
+def _card_payments(out: pd.DataFrame, balance: np.ndarray, facts: dict, rng) -> None:
+    """A card's payments of the month and in total, from its balance and minimum."""
+    n = len(out)
     # This month's payment (below); a few last pennies where nothing is owed any more.
     current = out["AMT_PAYMENT_CURRENT"].to_numpy(dtype=float)
     minimum_due = out["AMT_INST_MIN_REGULARITY"].to_numpy(dtype=float)
@@ -390,18 +414,6 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
     zero_total = tab_share("credit_card_balance", "AMT_PAYMENT_TOTAL_CURRENT", 0.0)
     unpaid = paid & (rng.random(n) < max(zero_total - (1 - paid.mean()), 0.0) / max(paid.mean(), 1e-9))
     out["AMT_PAYMENT_TOTAL_CURRENT"] = np.where(paid & ~unpaid, np.round(total, 3), 0.0)
-    reported = out["AMT_DRAWINGS_ATM_CURRENT"].notna().to_numpy()
-    amounts = [out[f"AMT_DRAWINGS_{kind}_CURRENT"].to_numpy(dtype=float) for kind in DRAWINGS]
-    counts = []
-    for kind, amount in zip(DRAWINGS, amounts):
-        count = out[f"CNT_DRAWINGS_{kind}_CURRENT"].to_numpy(dtype=float)
-        count = np.where(amount > 0, np.fmax(count, 1), 0.0)
-        out[f"CNT_DRAWINGS_{kind}_CURRENT"] = np.where(reported, count, np.nan)
-        counts.append(count)
-    out["AMT_DRAWINGS_CURRENT"] = np.where(reported, np.round(np.nansum(amounts, axis=0), 3),
-                                           out["AMT_DRAWINGS_CURRENT"])
-    out["CNT_DRAWINGS_CURRENT"] = np.where(reported, np.sum(counts, axis=0), out["CNT_DRAWINGS_CURRENT"])
-    out["SK_DPD_DEF"] = np.minimum(out["SK_DPD_DEF"], out["SK_DPD"])
 
 
 # A used card's balance over its limit, by the place of the drawn balance among the used months: most cards run
