@@ -30,6 +30,16 @@ def ratio_marginal(spec: dict, positive: bool = False) -> fidelity.Marginal:
     return fidelity.marginal_from({"percentiles_0_to_100": list(full), "point_masses": masses}, integer=False)
 
 
+def ranked(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Each value's place in (0, 1] among the rows of `among` (ties in row order); NaN for the other rows."""
+    return pd.Series(np.where(among, values, np.nan)).rank(pct=True, method="first").to_numpy()
+
+
+def above_zeros(marginal: fidelity.Marginal, zero_share: float, place: np.ndarray) -> np.ndarray:
+    """The marginal's values at `place` (NaN: the middle) within its part above its `zero_share` of zeros."""
+    return marginal(np.clip(zero_share + np.nan_to_num(place, nan=0.5) * (1 - zero_share), 0.0, 1.0 - 1e-9))
+
+
 # Measured day orderings of closed credits (fidelity.json, bureau): the planned end equals the actual one for
 # about a third, the last update is the closing day for about a quarter.
 ENDED_ON_PLAN = 0.34  # of those whose planned end is past: 0.31 of all closed credits
@@ -229,6 +239,11 @@ def _credit_dates(out: pd.DataFrame, term: np.ndarray, revolving: np.ndarray, rn
     due = decision + FIRST_DUE_DAYS + np.round(rng.exponential(FIRST_DUE_SLACK, n))
     first_not_yet = first_not_yet | (due > -2)  # decided too recently for a first instalment yet
     first_due = np.where(np.isnan(first), np.nan, np.where(first_not_yet, sentinel, due))
+
+    def since_first_due() -> np.ndarray:
+        """A day between the first due and the day before yesterday (a last due already past)."""
+        return first_due + np.floor(rng.random(n) * np.maximum(-2.0 - first_due, 0.0))
+
     planned, _ = drawn("DAYS_LAST_DUE_1ST_VERSION")
     months = np.maximum(np.nan_to_num(term, nan=12.0), 2.0) - 1
     plan = np.where(first_not_yet | revolving, sentinel, first_due + 30.0 * months)
@@ -237,8 +252,9 @@ def _credit_dates(out: pd.DataFrame, term: np.ndarray, revolving: np.ndarray, rn
     share_on_plan = 0.52  # the measured share of credits ending on their planned date
     early = first_due + np.floor(rng.random(n) * np.maximum(plan - first_due, 0.0))
     actual = np.where(rng.random(n) < share_on_plan, plan, early)
-    actual = np.where(revolving, first_due + np.floor(rng.random(n) * np.maximum(-2.0 - first_due, 0.0)), actual)
-    card_ended, card_terminated = _card_end_shares()
+    actual = np.where(revolving, since_first_due(), actual)
+    card_ended = _dated_share("Revolving loans", "DAYS_LAST_DUE")
+    card_terminated = _dated_share("Revolving loans", "DAYS_TERMINATION")
     still_open = revolving & (rng.random(n) >= card_ended)
     # A loan planned to end after today is still running ("not yet") or was repaid early, on a past day, as
     # often as the facts' share of loans still running says.
@@ -249,8 +265,9 @@ def _credit_dates(out: pd.DataFrame, term: np.ndarray, revolving: np.ndarray, rn
         dated = these & ~np.isnan(first_due) & (first_due != sentinel) & ~np.isnan(plan)
         future = running & these
         if dated.any() and future.any():
-            repaid = 1.0 - min(_running_share(loan) * dated.sum() / future.sum(), 1.0)
-            early_end = first_due + np.floor(rng.random(n) * np.maximum(-2.0 - first_due, 0.0))
+            running_share = 1.0 - _dated_share(loan, "DAYS_LAST_DUE")
+            repaid = 1.0 - min(running_share * dated.sum() / future.sum(), 1.0)
+            early_end = since_first_due()
             actual = np.where(future & (rng.random(n) < repaid), early_end, actual)
     actual = np.where((actual > -2) | (first_due == sentinel) | (~revolving & (plan == sentinel)) | still_open,
                       sentinel, actual)
@@ -271,23 +288,13 @@ def _credit_dates(out: pd.DataFrame, term: np.ndarray, revolving: np.ndarray, rn
     out["DAYS_FIRST_DRAWING"] = np.where(np.isnan(drawing), np.nan, first_drawing)
 
 
-def _running_share(loan: str) -> float:
-    """Of the loans of this kind with a first due, the share whose last due is still "not yet" (facts: dates
-    missing or "not yet" by contract type)."""
+def _dated_share(kind: str, column: str) -> float:
+    """Of the previous credits of this kind with a first due, the share with `column` dated (facts: the share of
+    each date missing or "not yet" by contract type)."""
     spec = fidelity.facts()["history_dependence"]["previous_application"]["numeric_by_category_eta_ge_0_1"]
-    missing = {c: spec[f"NAME_CONTRACT_TYPE->{c}"]["by_level"][loan]["share_missing"]
-               for c in ("DAYS_FIRST_DUE", "DAYS_LAST_DUE")}
-    return max(missing["DAYS_LAST_DUE"] - missing["DAYS_FIRST_DUE"], 0.0) / max(1 - missing["DAYS_FIRST_DUE"], 1e-9)
-
-
-def _card_end_shares() -> tuple[float, float]:
-    """Of the cards with a first due, the shares with an actual last due and with a termination (facts:
-    dates missing or "not yet" by contract type)."""
-    spec = fidelity.facts()["history_dependence"]["previous_application"]["numeric_by_category_eta_ge_0_1"]
-    missing = {c: spec[f"NAME_CONTRACT_TYPE->{c}"]["by_level"]["Revolving loans"]["share_missing"]
-               for c in ("DAYS_FIRST_DUE", "DAYS_LAST_DUE", "DAYS_TERMINATION")}
-    dated = max(1 - missing["DAYS_FIRST_DUE"], 1e-9)
-    return (min((1 - missing["DAYS_LAST_DUE"]) / dated, 1.0), min((1 - missing["DAYS_TERMINATION"]) / dated, 1.0))
+    missing = {c: spec[f"NAME_CONTRACT_TYPE->{c}"]["by_level"][kind]["share_missing"]
+               for c in ("DAYS_FIRST_DUE", column)}
+    return min((1 - missing[column]) / max(1 - missing["DAYS_FIRST_DUE"], 1e-9), 1.0)
 
 
 DRAWINGS = ("ATM", "POS", "OTHER")
@@ -312,7 +319,7 @@ def card_accounting(out: pd.DataFrame, rng) -> None:
     open_ = limit > 0
     idle = tab_share("credit_card_balance", "AMT_BALANCE", 0.0)
     idle_share = max(idle - (~open_).mean(), 0.0) / max(open_.mean(), 1e-9)
-    rank = pd.Series(np.where(open_, drawn, np.nan)).rank(pct=True, method="first").to_numpy()
+    rank = ranked(drawn, among=open_)
     used = open_ & (rank > idle_share)
     place = np.clip((rank - idle_share) / max(1 - idle_share, 1e-9), 0.0, 1.0)
     utilisation = np.interp(np.nan_to_num(place, nan=0.5), *UTILISATION_KNOTS)
@@ -373,9 +380,9 @@ def _counted_months(out: pd.DataFrame, unreported: np.ndarray, rng) -> None:
     mature = out["CNT_INSTALMENT_MATURE_CUM"].to_numpy(dtype=float)
     reported_month = ~unreported
     before_first = tab_share("credit_card_balance", "CNT_INSTALMENT_MATURE_CUM", 0.0)
-    place = pd.Series(np.where(reported_month, mature, np.nan)).rank(pct=True, method="first").to_numpy()
-    counted = fidelity.marginal("credit_card_balance", "CNT_INSTALMENT_MATURE_CUM", integer=True)(
-        np.clip(before_first + np.nan_to_num(place, nan=0.5) * (1 - before_first), 0.0, 1.0 - 1e-9))
+    place = ranked(mature, among=reported_month)
+    counted = above_zeros(fidelity.marginal("credit_card_balance", "CNT_INSTALMENT_MATURE_CUM", integer=True),
+                          before_first, place)
     out["CNT_INSTALMENT_MATURE_CUM"] = np.where(uncounted, np.nan,
                                                 np.where(reported_month, np.fmax(counted, 1.0), 0.0))
     out["AMT_INST_MIN_REGULARITY"] = np.where(uncounted, np.nan, np.nan_to_num(out["AMT_INST_MIN_REGULARITY"]))
@@ -392,7 +399,7 @@ def _card_payments(out: pd.DataFrame, balance: np.ndarray, facts: dict, rng) -> 
     # Where a minimum is due and something paid, the payment is the minimum over the measured minimum-to-payment
     # ratio (drawn in the order of the drawn payments; at most 1): most pay the minimum or a little more, a few
     # the whole balance.
-    place = pd.Series(np.where(due, current, np.nan)).rank(pct=True, method="first").to_numpy()
+    place = ranked(current, among=due)
     share = ratio_marginal(facts["AMT_INST_MIN_REGULARITY/AMT_PAYMENT_CURRENT"], positive=True)(
         np.clip(1.0 - np.nan_to_num(place, nan=0.5), 0.0, 1.0 - 1e-9))
     current = np.where(due, np.round(minimum_due / np.clip(share, 1e-3, 1.0), 3), current)
@@ -401,10 +408,9 @@ def _card_payments(out: pd.DataFrame, balance: np.ndarray, facts: dict, rng) -> 
     # The payments keep that order but take the measured amounts (round ones included) of their marginal's
     # positive part, still at least the minimum where one is due.
     paying = ~np.isnan(current) & (current > 0)
-    place = pd.Series(np.where(paying, current, np.nan)).rank(pct=True, method="first").to_numpy()
+    place = ranked(current, among=paying)
     nothing = tab_share("credit_card_balance", "AMT_PAYMENT_CURRENT", 0.0)
-    amounts = fidelity.marginal("credit_card_balance", "AMT_PAYMENT_CURRENT")(
-        np.clip(nothing + np.nan_to_num(place, nan=0.5) * (1 - nothing), 0.0, 1.0 - 1e-9))
+    amounts = above_zeros(fidelity.marginal("credit_card_balance", "AMT_PAYMENT_CURRENT"), nothing, place)
     current = np.where(paying, np.where(due, np.fmax(amounts, minimum_due), amounts), current)
     out["AMT_PAYMENT_CURRENT"] = current
     total = current / ratio_marginal(facts["AMT_PAYMENT_CURRENT/AMT_PAYMENT_TOTAL_CURRENT"],
