@@ -113,18 +113,16 @@ class Bundle:
         gives (a matrix of `features`: known clients, a blank application; built only for a model that compiles),
         it gives the model's own probabilities within `COMPILED_TOLERANCE`; otherwise keep the model (logged).
         Returns whether the compiled trees serve."""
-        try:
-            compiled = compile_trees(self.model, len(self.features))
-            if compiled is None:
-                return False
-            check = check_rows()
-            if len(check) == 0:
-                return False
-            gap = float(np.max(np.abs(compiled.probabilities(check) - self.model_probabilities(check))))
-        except Exception as error:  # a configuration Treelite does not read (categorical splits...): not fatal
-            log.error("the model's trees could not be compiled (%s: %s): the model serves (slower)",
-                      type(error).__name__, error)
+        compiled = _through_treelite(lambda: compile_trees(self.model, len(self.features)))
+        if compiled is None:
             return False
+        check = check_rows()
+        if len(check) == 0:
+            return False
+        got = _through_treelite(lambda: compiled.probabilities(check))
+        if got is None:
+            return False
+        gap = float(np.max(np.abs(got - self.model_probabilities(check))))
         if gap > COMPILED_TOLERANCE:
             log.error("the compiled trees differ from the model by %.3g on %d checked rows: the model serves "
                       "(slower)", gap, len(check))
@@ -135,6 +133,18 @@ class Bundle:
 
     def decision(self, probability: float) -> str:
         return DECISION_REFUSED if probability >= self.threshold else DECISION_GRANTED
+
+
+def _through_treelite(step: Callable):
+    """`step()` (reading the model into Treelite, or predicting with it), or None, logged, when Treelite fails on
+    it: a configuration it does not read (categorical splits...) leaves the model serving, not the API stopped.
+    Only Treelite's own steps are guarded: an error in the rows to check or in the model itself still raises."""
+    try:
+        return step()
+    except Exception as error:
+        log.error("the model's trees could not be compiled (%s: %s): the model serves (slower)",
+                  type(error).__name__, error)
+        return None
 
 
 def load_bundle(directory: str | Path) -> Bundle:

@@ -229,9 +229,13 @@ SQLITE_INSERT = (f"INSERT INTO prediction_events ({', '.join(EVENT_COLUMNS[1:])}
                  f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS[1:])})")
 
 
-def _sqlite_row(row: dict) -> tuple:
-    created = row["created_at"].astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+def _driver_row(row: dict, created) -> tuple:
+    """A row in the order of the drivers' INSERT: `created` as the driver takes it, the inputs as JSON text."""
     return (created, *(_json_text(row[c]) if c == "inputs" else row[c] for c in EVENT_COLUMNS[2:]))
+
+
+def _sqlite_row(row: dict) -> tuple:
+    return _driver_row(row, row["created_at"].astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"))
 
 
 # The same for PostgreSQL through psycopg's executemany (one pipelined round trip): the inputs go as JSON text,
@@ -241,8 +245,7 @@ POSTGRESQL_INSERT = (f"INSERT INTO prediction_events ({', '.join(EVENT_COLUMNS[1
 
 
 def _postgresql_row(row: dict) -> tuple:
-    return (row["created_at"].astimezone(UTC),
-            *(_json_text(row[c]) if c == "inputs" else row[c] for c in EVENT_COLUMNS[2:]))
+    return _driver_row(row, row["created_at"].astimezone(UTC))
 
 
 class StoreUnavailable(RuntimeError):
