@@ -348,6 +348,57 @@ def test_all_problems_are_reported_at_once(raw, out_dir):
     assert "installments_payments.csv: 1 row not readable as CSV, first at line 2" in message
 
 
+def add_field(path: Path, line: int) -> None:
+    """One more field on one line (1 = header), as a value with an unquoted comma would give."""
+    lines = path.read_text().splitlines(keepends=True)
+    lines[line - 1] = lines[line - 1].rstrip("\n") + ",1\n"
+    path.write_text("".join(lines))
+
+
+def test_a_line_too_long_names_no_column(raw, out_dir):
+    """DuckDB names no column for a line with too many fields: the message says what was expected and found,
+    without an empty column name."""
+    add_field(raw / "bureau.csv", 4)
+    with pytest.raises(DataValidationError) as error:
+        prepare(raw, out_dir)
+    n = len(table("bureau").column_names)
+    assert (f"bureau.csv: 1 row not readable as CSV, first at line 4 (TOO MANY COLUMNS: Expected Number of "
+            f"Columns: {n} Found: {n + 1})") in str(error.value)
+
+
+def test_bad_values_are_shown_in_a_file_that_also_has_unreadable_lines(raw, out_dir):
+    """The second pass (fetching an example of each bad value) also sets the unreadable lines aside, else it
+    would stop on them and the bad value would go without its example."""
+    set_values(raw / "bureau.csv", "DAYS_CREDIT", {0: "lots"})
+    cut_line(raw / "bureau.csv", 5)
+    with pytest.raises(DataValidationError) as error:
+        prepare(raw, out_dir)
+    message = str(error.value)
+    assert "bureau.csv: 1 row not readable as CSV, first at line 5" in message
+    assert "1 row with non-numeric text" in message and "'lots'" in message
+
+
+def test_a_rule_with_nothing_to_show_gives_no_example(raw, out_dir):
+    """An empty key has no value to quote: its line ends with the count, and a text in a number quotes it."""
+    set_values(raw / "application_test.csv", "SK_ID_CURR", {7: ""})
+    set_values(raw / "application_test.csv", "AMT_CREDIT", {2: "lots"})
+    with pytest.raises(DataValidationError) as error:
+        prepare(raw, out_dir)
+    lines = str(error.value).splitlines()
+    assert "  - application_test.csv, column SK_ID_CURR: 1 row with an empty key" in lines
+    assert "  - application_test.csv, column AMT_CREDIT: 1 row with non-numeric text (e.g. 'lots')" in lines
+
+
+def test_a_repeated_key_is_named(raw, out_dir):
+    """The message quotes the repeated key, so that the operator can find its rows."""
+    repeat_first_row(raw / "bureau.csv")
+    _, rows = read_csv_rows(raw / "bureau.csv")
+    repeated = rows[0][table("bureau").column_names.index("SK_ID_BUREAU")]
+    with pytest.raises(DataValidationError) as error:
+        prepare(raw, out_dir)
+    assert f"bureau.csv, column SK_ID_BUREAU: 1 row with a key seen before (e.g. {repeated})" in str(error.value)
+
+
 def test_typed_checks_leave_doubtful_files_to_the_text_checks_and_values_stay_as_written(raw, tmp_path):
     """The typed checks clear a clean file; an integer beyond 2**53 (which the doubles they read would
     round) is left to the text checks, which accept it: every value is written as the file spells it."""
