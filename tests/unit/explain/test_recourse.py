@@ -20,8 +20,12 @@ from credit_scoring.explain.recourse import (
     MARGIN,
     SHORTER,
     RecourseSettings,
+    amount_proposal,
+    duration_proposals,
     implied_months,
+    largest_amount_factor,
     monthly_instalment,
+    positive,
     recourse,
 )
 from credit_scoring.modeling.training import make_estimator
@@ -92,6 +96,109 @@ def test_nothing_is_proposed_when_no_loan_of_the_kind_is_granted_or_the_loan_is_
     assert recourse(APPLICATION, burden_score, 0.0, SETTINGS).proposals == []
     unknown = recourse({**APPLICATION, ANNUITY: None}, burden_score, 0.5, SETTINGS)
     assert unknown.months is None and unknown.proposals == []
+
+
+def amount_score(candidates: list[dict]) -> np.ndarray:
+    """Risk = the amount in millions, whatever the instalment: the largest granted amount is known exactly."""
+    return np.array([c[AMOUNT] / 1e6 for c in candidates])
+
+
+def instalment_score(candidates: list[dict]) -> np.ndarray:
+    """Risk falling as the instalment rises (a shorter loan safer): grants the shorter durations."""
+    return np.array([1000.0 / c[ANNUITY] for c in candidates])
+
+
+def settings(**changes) -> RecourseSettings:
+    return RecourseSettings(**{**PARAMS["explain"]["recourse"], **changes})
+
+
+@pytest.mark.parametrize("changes", [{"annual_rate": 0.0}, {"annual_rate": 1.0}, {"min_months": 0},
+                                     {"min_months": 60, "max_months": 60}, {"min_credit": 0.0},
+                                     {"amount_step": 0.0}, {"max_credit_factor": 1.0}, {"grid": 2}])
+def test_each_bound_of_the_settings_is_enforced(changes):
+    with pytest.raises(ValueError, match="recourse"):
+        settings(**changes)
+
+
+def test_the_settings_accept_their_edges():
+    edge = settings(annual_rate=0.001, min_months=1, max_months=2, max_credit_factor=1.01, grid=3)
+    assert edge.grid == 3 and edge.min_months == 1
+
+
+def test_an_instalment_that_only_covers_the_interest_implies_no_duration():
+    interest = 100_000 * 0.12 / 12
+    assert implied_months(100_000, interest, 0.12) is None
+    assert implied_months(100_000, interest + 1, 0.12) == pytest.approx(
+        -math.log(1 - interest / (interest + 1)) / math.log(1.01))
+    assert implied_months(0.0, 900, 0.12) is None and implied_months(100_000, -5.0, 0.12) is None
+    assert [positive(x) for x in (None, math.nan, np.float64("nan"), 0, -1.0, 0.01, 3)] == [False] * 5 + [True] * 2
+
+
+def test_the_largest_granted_amount_is_found_to_the_step_and_rounded_down():
+    """Granted below 300,000: the search ends within a step of it, the amount rounded down to 299,000 and the
+    instalment in the same proportion (same duration)."""
+    less = amount_proposal(APPLICATION, amount_score, 0.3, SETTINGS, upwards=False)
+    assert less == {AMOUNT: 299_000.0, ANNUITY: round(APPLICATION[ANNUITY] * 299_000 / 400_000, 2)}
+    margin = amount_proposal(APPLICATION, amount_score, 0.5, SETTINGS, upwards=True)
+    assert margin[AMOUNT] == 499_000.0
+    factor = largest_amount_factor(APPLICATION, 0.5, 1.0, amount_score, 0.3, 24, 1000.0)
+    assert 299_000 <= factor * 400_000 < 300_000
+    assert largest_amount_factor(APPLICATION, 0.9, 1.0, amount_score, 0.3, 24, 1000.0) is None
+
+
+def test_no_amount_is_proposed_below_the_smallest_credit_or_at_no_gain():
+    small = {**APPLICATION, AMOUNT: 45_000.0}
+    assert amount_proposal(small, amount_score, 0.01, SETTINGS, upwards=False) is None  # nothing below the floor
+    odd_floor = settings(min_credit=45_500.0)
+    # granted up to 45,900, rounded down to 45,000: under the floor, so nothing
+    assert amount_proposal(APPLICATION, amount_score, 0.0459, odd_floor, upwards=False) is None
+    # a margin of less than a step rounds back to the request: no margin
+    assert amount_proposal(APPLICATION, amount_score, 0.4005, SETTINGS, upwards=True) is None
+    assert amount_proposal({**APPLICATION, ANNUITY: None}, amount_score, 0.3, SETTINGS, upwards=False) is None
+
+
+def test_the_nearest_granted_durations_are_proposed_on_each_side():
+    at_30 = float(burden_score([{**APPLICATION, ANNUITY: round(monthly_instalment(400_000.0, 30, 0.12), 2)}])[0])
+    found = duration_proposals(APPLICATION, 24.0, burden_score, at_30 + 1e-9, SETTINGS)
+    assert [(kind, m) for kind, m, _ in found] == [(LONGER, 30)]
+    assert found[0][2] == {ANNUITY: round(monthly_instalment(400_000.0, 30, 0.12), 2)}
+    at_18 = float(instalment_score([{ANNUITY: round(monthly_instalment(400_000.0, 18, 0.12), 2)}])[0])
+    found = duration_proposals(APPLICATION, 24.0, instalment_score, at_18 + 1e-9, SETTINGS)
+    assert [(kind, m) for kind, m, _ in found] == [(SHORTER, 18)]
+
+
+def test_durations_within_a_month_of_the_request_are_not_proposals():
+    """Requested 24.4 months: 24 and 25 are the request itself, the nearest others are 23 and 26."""
+    found = duration_proposals(APPLICATION, 24.4, burden_score, 1.0, SETTINGS)
+    assert [(kind, m) for kind, m, _ in found] == [(SHORTER, 23), (LONGER, 26)]
+    found = duration_proposals(APPLICATION, 24.0, burden_score, 1.0, SETTINGS)
+    assert [(kind, m) for kind, m, _ in found] == [(SHORTER, 23), (LONGER, 25)]
+
+
+def test_a_proposal_refused_when_scored_as_sent_is_dropped():
+    """Each proposal is scored once more as it would be sent (the last call): one that scoring refuses is not
+    proposed, the others are kept with the probability of that scoring."""
+    threshold = float(burden_score([APPLICATION])[0]) - 0.01
+    calls = []
+
+    def counted(candidates):
+        calls.append(candidates)
+        return burden_score(candidates)
+
+    kept = recourse(APPLICATION, counted, threshold, SETTINGS).proposals
+    last = len(calls)
+    assert [{k: c[k] for k in p.changes} for p, c in zip(kept, calls[-1], strict=True)] == [p.changes for p in kept]
+    calls.clear()
+
+    def refuses_the_first_at_the_end(candidates):
+        calls.append(candidates)
+        scores = burden_score(candidates)
+        return np.where(np.arange(len(scores)) == 0, 0.99, scores - 0.001) if len(calls) == last else scores
+
+    dropped = recourse(APPLICATION, refuses_the_first_at_the_end, threshold, SETTINGS)
+    assert len(kept) == 2 and [p.kind for p in dropped.proposals] == [kept[1].kind]
+    assert dropped.proposals[0].probability == pytest.approx(kept[1].probability - 0.001)
+    assert dropped.months == 24 and dropped.probability == pytest.approx(float(burden_score([APPLICATION])[0]))
 
 
 def test_a_lightgbm_model_trained_with_the_constraints_never_grants_more_credit_where_it_refuses_less():
