@@ -399,6 +399,15 @@ def test_a_repeated_key_is_named(raw, out_dir):
     assert f"bureau.csv, column SK_ID_BUREAU: 1 row with a key seen before (e.g. {repeated})" in str(error.value)
 
 
+def test_a_text_with_a_comma_and_quotes_is_read_as_written(raw, tmp_path):
+    """CSV quoting (a field in quotes, a quote inside doubled) is read back to the text written."""
+    text = 'Business, "Type 3"'
+    set_values(raw / "application_train.csv", "ORGANIZATION_TYPE", {0: text})
+    prepare(raw, tmp_path / "prepared")
+    train = pd.read_parquet(tmp_path / "prepared" / "application_train.parquet")
+    assert train["ORGANIZATION_TYPE"].iloc[0] == text
+
+
 def test_typed_checks_leave_doubtful_files_to_the_text_checks_and_values_stay_as_written(raw, tmp_path):
     """The typed checks clear a clean file; an integer beyond 2**53 (which the doubles they read would
     round) is left to the text checks, which accept it: every value is written as the file spells it."""
