@@ -408,6 +408,27 @@ def test_a_text_with_a_comma_and_quotes_is_read_as_written(raw, tmp_path):
     assert train["ORGANIZATION_TYPE"].iloc[0] == text
 
 
+def test_texts_that_look_like_missing_markers_stay_texts(raw, tmp_path):
+    """Only an empty field is missing: "NA", "null" or "NaN" in a text column are what the file says."""
+    set_values(raw / "application_train.csv", "ORGANIZATION_TYPE", {0: "NA", 1: "null", 2: "NaN"})
+    prepare(raw, tmp_path / "prepared")
+    train = pd.read_parquet(tmp_path / "prepared" / "application_train.parquet")
+    assert train["ORGANIZATION_TYPE"].iloc[:3].tolist() == ["NA", "null", "NaN"]
+
+
+def test_a_quoted_empty_field_is_missing_like_an_unquoted_one(raw, tmp_path):
+    """Every field in quotes (as some exports write them): an empty text is still missing, not an empty text."""
+    path = raw / "application_train.csv"
+    header, rows = read_csv_rows(path)
+    rows[0][header.index("ORGANIZATION_TYPE")] = ""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows([header, *rows])
+    prepare(raw, tmp_path / "prepared")
+    train = pd.read_parquet(tmp_path / "prepared" / "application_train.parquet")
+    assert pd.isna(train["ORGANIZATION_TYPE"].iloc[0])
+    assert train["ORGANIZATION_TYPE"].isna().sum() == sum(r[header.index("ORGANIZATION_TYPE")] == "" for r in rows)
+
+
 def test_typed_checks_leave_doubtful_files_to_the_text_checks_and_values_stay_as_written(raw, tmp_path):
     """The typed checks clear a clean file; an integer beyond 2**53 (which the doubles they read would
     round) is left to the text checks, which accept it: every value is written as the file spells it."""
