@@ -343,6 +343,7 @@ def test_all_problems_are_reported_at_once(raw, out_dir):
     with pytest.raises(DataValidationError) as error:
         prepare(raw, out_dir)
     message = str(error.value)
+    assert message.startswith("invalid input data:\n  - ") and message.count("\n  - ") == 3
     assert "POS_CASH_balance.csv: file is missing" in message
     assert "column TARGET: 1 row with a TARGET other than 0/1" in message
     assert "installments_payments.csv: 1 row not readable as CSV, first at line 2" in message
