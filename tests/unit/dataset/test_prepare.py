@@ -430,6 +430,28 @@ def test_a_quoted_empty_field_is_missing_like_an_unquoted_one(raw, tmp_path):
     assert train["ORGANIZATION_TYPE"].isna().sum() == sum(r[header.index("ORGANIZATION_TYPE")] == "" for r in rows)
 
 
+def test_an_empty_file_and_repeated_column_names_are_named(raw, out_dir):
+    (raw / "bureau_balance.csv").write_text("")
+    header, rows = read_csv_rows(raw / "POS_CASH_balance.csv")
+    write_csv_rows(raw / "POS_CASH_balance.csv", [*header, "SK_DPD", "MONTHS_BALANCE"], [[*r, "0", "0"] for r in rows])
+    with pytest.raises(DataValidationError) as error:
+        prepare(raw, out_dir)
+    message = str(error.value)
+    assert "bureau_balance.csv: file is empty, no header line" in message
+    assert "POS_CASH_balance.csv: repeated column names MONTHS_BALANCE, SK_DPD" in message
+
+
+def test_an_extra_column_whose_name_is_not_utf8_is_ignored(raw, tmp_path):
+    """A header byte that is not UTF-8 in a column the schema does not use does not stop the run (the data's
+    own bytes are checked row by row)."""
+    path = raw / "bureau.csv"
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join([lines[0] + b",EXTRA\xff", *(line + b",1" for line in lines[1:] if line)]) + b"\n")
+    prepare(raw, tmp_path / "prepared")
+    bureau = pd.read_parquet(tmp_path / "prepared" / "bureau.parquet")
+    assert list(bureau.columns) == table("bureau").column_names
+
+
 def test_typed_checks_leave_doubtful_files_to_the_text_checks_and_values_stay_as_written(raw, tmp_path):
     """The typed checks clear a clean file; an integer beyond 2**53 (which the doubles they read would
     round) is left to the text checks, which accept it: every value is written as the file spells it."""
