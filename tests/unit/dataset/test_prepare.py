@@ -452,6 +452,15 @@ def test_an_extra_column_whose_name_is_not_utf8_is_ignored(raw, tmp_path):
     assert list(bureau.columns) == table("bureau").column_names
 
 
+def test_missing_columns_are_listed_in_the_schema_order(raw, out_dir):
+    drop_column(raw / "application_train.csv", "AMT_CREDIT")
+    drop_column(raw / "application_train.csv", "AMT_ANNUITY")
+    with pytest.raises(DataValidationError) as error:
+        prepare(raw, out_dir)
+    order = [c for c in table("application_train").column_names if c in ("AMT_CREDIT", "AMT_ANNUITY")]
+    assert f"application_train.csv: missing 2 column(s): {', '.join(order)}" in str(error.value)
+
+
 def test_typed_checks_leave_doubtful_files_to_the_text_checks_and_values_stay_as_written(raw, tmp_path):
     """The typed checks clear a clean file; an integer beyond 2**53 (which the doubles they read would
     round) is left to the text checks, which accept it: every value is written as the file spells it."""
