@@ -261,3 +261,9 @@ def test_alerts_stay_quiet_on_what_is_not_worse_and_without_a_judged_period():
     del no_auc["comparison"]["auc"]
     assert [line.split(":")[0] for line in perf.alerts({"2026-05": no_auc}, 0.03)] == ["ALERT calibration"]
     assert perf.alerts({"2026-05": {"status": "realized only: no holdout to compare with"}}, 0.03) == []
+
+
+def test_a_perfect_expected_auc_has_no_spread_and_so_no_p_value():
+    got = perf.compare(realized(), expected(auc=1.0), 0.03)
+    assert got["auc"]["se"] == 0.0 and got["auc"]["p_value"] is None and got["auc"]["worse"] is False
+    assert got["auc"]["lower_bound"] == 1.0
