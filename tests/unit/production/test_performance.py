@@ -267,3 +267,17 @@ def test_a_perfect_expected_auc_has_no_spread_and_so_no_p_value():
     got = perf.compare(realized(), expected(auc=1.0), 0.03)
     assert got["auc"]["se"] == 0.0 and got["auc"]["p_value"] is None and got["auc"]["worse"] is False
     assert got["auc"]["lower_bound"] == 1.0
+
+
+def test_the_edges_belong_to_the_band_and_to_the_threshold():
+    """A holdout client at the threshold is refused (as served); a default rate on the band's edge is inside;
+    a p-value equal to the level is not below it."""
+    holdout = pd.DataFrame({"probability": [0.5, 0.2], "target": [1, 0]})
+    assert perf.holdout_expectation(holdout, 0.5, COST, granted_only=True)["outcomes"] == 1
+    band = perf.compare(realized(), expected(), 0.03)["calibration"]["band"]
+    for edge in band:
+        assert perf.compare(realized(default_rate=edge), expected(), 0.03)["calibration"]["outside"] is False
+    p_value = perf.compare(realized(), expected(), 0.03)["cost_per_client"]["p_value"]
+    level = p_value * 3
+    assert level / 3 == p_value  # the level per test is exactly the p-value
+    assert perf.compare(realized(), expected(), level)["cost_per_client"]["worse"] is False
