@@ -216,7 +216,10 @@ def test_a_judged_period_compares_granted_loans_with_the_granted_holdout_and_all
     assert granted["scope"] == "granted loans"
     assert granted["expected"] == perf.holdout_expectation(HOLDOUT, 0.5, COST, granted_only=True)
     assert granted["comparison"]["level_per_test"] == pytest.approx(0.01)
-    mixed = perf.period_report(period_rows(60, known=60, refused_known=True), HOLDOUT, COST, 0.03, min_outcomes=20)
+    rows = period_rows(60, known=60, refused_known=True)
+    mixed = perf.period_report(rows, HOLDOUT, COST, 0.03, min_outcomes=20)
+    assert mixed["estimate"] == perf.estimate(rows["probability"], rows["decision"] == "refusé", COST)
+    assert mixed["estimate"]["default_rate_granted"] == pytest.approx(rows["probability"].iloc[1:].mean())
     assert mixed["scope"] == "all decisions" and mixed["refusal_rate"] == pytest.approx(1 / 60)
     assert mixed["expected"] == perf.holdout_expectation(HOLDOUT, 0.5, COST, granted_only=False)
     assert mixed["realized"]["granted"] == 59
