@@ -34,10 +34,10 @@ TESTS = 3  # AUC, cost, calibration: Bonferroni shares monitor.alpha between the
 MIN_CLASS = 10  # defaults and repaid loans an AUC needs at least, each
 
 
-def _auc(target: np.ndarray, probability: np.ndarray, weight: np.ndarray | None = None) -> float | None:
+def _auc(target: np.ndarray, probability: np.ndarray) -> float | None:
     if len(np.unique(target)) < 2:
         return None
-    return float(roc_auc_score(target, probability, sample_weight=weight))
+    return float(roc_auc_score(target, probability))
 
 
 def client_costs(target: np.ndarray, refused: np.ndarray, cost: dict) -> np.ndarray:
