@@ -27,6 +27,7 @@ from credit_scoring.explain.recourse import (
     monthly_instalment,
     positive,
     recourse,
+    scaled,
 )
 from credit_scoring.modeling.training import make_estimator
 
@@ -121,8 +122,53 @@ def test_each_bound_of_the_settings_is_enforced(changes):
 
 
 def test_the_settings_accept_their_edges():
-    edge = settings(annual_rate=0.001, min_months=1, max_months=2, max_credit_factor=1.01, grid=3)
-    assert edge.grid == 3 and edge.min_months == 1
+    edge = settings(annual_rate=0.001, min_months=1, max_months=2, max_credit_factor=1.01, grid=3, min_credit=0.5,
+                    amount_step=0.5)
+    assert edge.grid == 3 and edge.min_months == 1 and edge.min_credit == 0.5
+    with pytest.raises(ValueError) as error:
+        settings(grid=2)
+    assert str(error.value) == ("recourse: min_credit and amount_step must be positive, max_credit_factor above 1, "
+                                "grid at least 3")
+
+
+def test_a_scaled_loan_keeps_cents():
+    assert scaled({AMOUNT: 100_000.0, ANNUITY: 1_000.0}, 1 / 3) == {AMOUNT: 33_333.33, ANNUITY: 333.33}
+
+
+def constant_score(value: float):
+    return lambda candidates: np.full(len(candidates), value)
+
+
+def test_a_score_equal_to_the_threshold_is_a_refusal_everywhere():
+    """The served rule refuses at the threshold: no amount, duration or final proposal at it is granted."""
+    at = constant_score(0.3)
+    found = recourse(APPLICATION, at, 0.3, SETTINGS)
+    assert found.proposals == [] and found.probability == 0.3 and found.months == 24
+    assert amount_proposal(APPLICATION, at, 0.3, SETTINGS, upwards=False) is None
+    assert duration_proposals(APPLICATION, 24.0, at, 0.3, SETTINGS) == []
+    # refused as sent (score = threshold): the proposals are the refused client's, not a margin
+    threshold = float(burden_score([APPLICATION])[0])
+    assert {p.kind for p in recourse(APPLICATION, burden_score, threshold, SETTINGS).proposals} == {LESS, LONGER}
+
+
+def test_when_every_amount_is_granted_the_margin_is_the_largest_searched():
+    margin = amount_proposal(APPLICATION, amount_score, 10.0, SETTINGS, upwards=True)
+    assert margin == {AMOUNT: 400_000.0 * SETTINGS.max_credit_factor,
+                      ANNUITY: round(APPLICATION[ANNUITY] * SETTINGS.max_credit_factor, 2)}
+
+
+def test_the_longest_duration_searched_is_the_last_proposed():
+    def at(months: int) -> float:
+        return float(burden_score([{**APPLICATION, ANNUITY: round(monthly_instalment(400_000.0, months, 0.12), 2)}])[0])
+
+    found = duration_proposals(APPLICATION, 24.0, burden_score, at(60) + 1e-9, SETTINGS)
+    assert [(kind, m) for kind, m, _ in found] == [(LONGER, 60)]
+    assert duration_proposals(APPLICATION, 24.0, burden_score, (at(60) + at(61)) / 2, SETTINGS) == []
+
+
+def test_an_application_without_a_duration_still_gets_its_probability():
+    unknown = recourse({**APPLICATION, ANNUITY: None}, burden_score, 0.5, SETTINGS)
+    assert unknown.probability == pytest.approx(float(burden_score([{**APPLICATION, ANNUITY: None}])[0]))
 
 
 def test_an_instalment_that_only_covers_the_interest_implies_no_duration():
@@ -165,6 +211,7 @@ def test_the_nearest_granted_durations_are_proposed_on_each_side():
     at_18 = float(instalment_score([{ANNUITY: round(monthly_instalment(400_000.0, 18, 0.12), 2)}])[0])
     found = duration_proposals(APPLICATION, 24.0, instalment_score, at_18 + 1e-9, SETTINGS)
     assert [(kind, m) for kind, m, _ in found] == [(SHORTER, 18)]
+    assert found[0][2] == {ANNUITY: round(monthly_instalment(400_000.0, 18, 0.12), 2)}
 
 
 def test_durations_within_a_month_of_the_request_are_not_proposals():
@@ -193,7 +240,8 @@ def test_a_proposal_refused_when_scored_as_sent_is_dropped():
     def refuses_the_first_at_the_end(candidates):
         calls.append(candidates)
         scores = burden_score(candidates)
-        return np.where(np.arange(len(scores)) == 0, 0.99, scores - 0.001) if len(calls) == last else scores
+        # the first proposal scores exactly the threshold when sent: refused, as the API would refuse it
+        return np.where(np.arange(len(scores)) == 0, threshold, scores - 0.001) if len(calls) == last else scores
 
     dropped = recourse(APPLICATION, refuses_the_first_at_the_end, threshold, SETTINGS)
     assert len(kept) == 2 and [p.kind for p in dropped.proposals] == [kept[1].kind]
