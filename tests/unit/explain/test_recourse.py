@@ -192,6 +192,10 @@ def test_the_largest_granted_amount_is_found_to_the_step_and_rounded_down():
     assert largest_amount_factor(APPLICATION, 0.9, 1.0, amount_score, 0.3, 24, 1000.0) is None
 
 
+def test_the_smallest_credit_itself_can_be_proposed():
+    assert amount_proposal(APPLICATION, amount_score, 0.0455, SETTINGS, upwards=False)[AMOUNT] == SETTINGS.min_credit
+
+
 def test_no_amount_is_proposed_below_the_smallest_credit_or_at_no_gain():
     small = {**APPLICATION, AMOUNT: 45_000.0}
     assert amount_proposal(small, amount_score, 0.01, SETTINGS, upwards=False) is None  # nothing below the floor
