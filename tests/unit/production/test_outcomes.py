@@ -300,3 +300,30 @@ def test_a_client_id_sent_for_a_decision_served_without_one_is_kept(engine):
     """r4 was served without a client id: the client the sender names is the one stored."""
     assert store_outcomes(engine, [outcome(0, request_id="r4", client_id=12)]).clients == (12,)
     assert read_outcomes(engine)["client_id"].tolist() == [12]
+
+
+def test_an_error_names_ten_outcomes_and_counts_the_rest():
+    eleven = OutcomeError(dict.fromkeys(range(11), "bad"))
+    assert str(eleven) == "; ".join(f"outcome {i}: bad" for i in range(10)) + " (and 1 more)"
+    assert str(OutcomeError(dict.fromkeys(range(10), "bad"))) == "; ".join(f"outcome {i}: bad" for i in range(10))
+    assert eleven.describe(lambda i: f"line {i + 2}").startswith("line 2: bad; line 3: bad")
+
+
+def test_a_batch_larger_than_a_query_chunk_finds_every_decision(engine):
+    """Ids are looked up 500 at a time: a batch of 1,001 (three chunks, the last of one) finds every decision, by
+    request id and by client id alike."""
+    n = 1001
+    write_events(engine, [decision(f"b{i}", 10_000 + i, DAY) for i in range(n)])
+    by_request = store_outcomes(engine, [outcome(i % 2, request_id=f"b{i}") for i in range(0, n, 2)])
+    by_client = store_outcomes(engine, [outcome(i % 2, client_id=10_000 + i) for i in range(1, n, 2)])
+    assert by_request.stored + by_client.stored == n
+    stored = read_outcomes(engine).set_index("request_id")["target"]
+    assert all(stored[f"b{i}"] == i % 2 for i in range(n))
+
+
+def test_a_client_id_joins_the_latest_decision_by_time_not_by_arrival(engine):
+    """Decisions written out of time order (a later one stored first): the outcome joins the latest decision at or
+    before its observation in time."""
+    write_events(engine, [decision("newer", 5, DAY + timedelta(8)), decision("older", 5, DAY + timedelta(2))])
+    store_outcomes(engine, [outcome(1, days=10, client_id=5)])
+    assert read_outcomes(engine).set_index("request_id")["target"].to_dict() == {"newer": 1}
