@@ -70,6 +70,11 @@ def test_three_models_give_three_intervals_and_two_paired_differences():
     assert len(out["auc_difference"]) == len(out["cost_difference"]) == 2
     cost_gap = cost_per_client(y, p, 0.09, 10, 1) - cost_per_client(y, others[1], 0.09, 10, 1)
     assert out["cost_difference"][1][0] <= cost_gap <= out["cost_difference"][1][1]
+    # each difference is the first model's minus the other's, on the same resamples as a pair alone gives
+    for i, other in enumerate(others):
+        pair = compare_models(y, [p, other], [0.09, 0.09], {"fn": 10, "fp": 1}, 200, 0)
+        assert out["cost_difference"][i] == pair["cost_difference"][0]
+        assert out["auc_difference"][i] == pair["auc_difference"][0]
     auc_gap = roc_auc_score(y, p) - roc_auc_score(y, others[1])
     assert out["auc_difference"][1][0] < auc_gap < out["auc_difference"][1][1] and out["auc_difference"][1][0] > 0
     one = bootstrap_intervals(y, p, 0.09, {"fn": 10, "fp": 1}, 200, 0)
@@ -80,8 +85,12 @@ def test_three_models_give_three_intervals_and_two_paired_differences():
 def test_the_mlflow_names_of_the_intervals():
     baseline = {"threshold": 0.1, "holdout_auc": 0.75, "holdout_cost_per_client": 0.5,
                 "holdout_auc_interval": [0.7, 0.8], "holdout_cost_interval": [0.4, 0.6]}
-    intervals = {"holdout_auc": [0.7, 0.8], "baseline": baseline, "brier_prior": 0.07}
+    difference = {"holdout_auc": [0.01, 0.03], "holdout_cost_per_client": [-0.05, -0.01]}
+    intervals = {"holdout_auc": [0.7, 0.8], "baseline": baseline, "brier_prior": 0.07,
+                 "champion_minus_baseline": difference}
     assert interval_metrics(intervals) == {
+        "champion_minus_baseline_auc_ci_low": 0.01, "champion_minus_baseline_auc_ci_high": 0.03,
+        "champion_minus_baseline_cost_ci_low": -0.05, "champion_minus_baseline_cost_ci_high": -0.01,
         "holdout_auc_ci_low": 0.7, "holdout_auc_ci_high": 0.8, "baseline_threshold": 0.1,
         "baseline_holdout_auc": 0.75, "baseline_holdout_cost_per_client": 0.5, "baseline_holdout_auc_ci_low": 0.7,
         "baseline_holdout_auc_ci_high": 0.8, "baseline_holdout_cost_per_client_ci_low": 0.4,
