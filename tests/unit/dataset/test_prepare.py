@@ -39,9 +39,9 @@ def read_csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def write_csv_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
+def write_csv_rows(path: Path, header: list[str], rows: list[list[str]], quoting: int = csv.QUOTE_MINIMAL) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
+        writer = csv.writer(f, lineterminator="\n", quoting=quoting)
         writer.writerow(header)
         writer.writerows(rows)
 
@@ -422,8 +422,7 @@ def test_a_quoted_empty_field_is_missing_like_an_unquoted_one(raw, tmp_path):
     path = raw / "application_train.csv"
     header, rows = read_csv_rows(path)
     rows[0][header.index("ORGANIZATION_TYPE")] = ""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows([header, *rows])
+    write_csv_rows(path, header, rows, quoting=csv.QUOTE_ALL)
     prepare(raw, tmp_path / "prepared")
     train = pd.read_parquet(tmp_path / "prepared" / "application_train.parquet")
     assert pd.isna(train["ORGANIZATION_TYPE"].iloc[0])

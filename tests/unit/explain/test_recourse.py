@@ -55,9 +55,9 @@ def test_instalments_and_durations_are_inverse():
 
 def test_settings_refuse_nonsense():
     with pytest.raises(ValueError, match="annual_rate"):
-        RecourseSettings(**{**PARAMS["explain"]["recourse"], "annual_rate": 12})
+        settings(annual_rate=12)
     with pytest.raises(ValueError, match="months"):
-        RecourseSettings(**{**PARAMS["explain"]["recourse"], "min_months": 60, "max_months": 6})
+        settings(min_months=60, max_months=6)
 
 
 def test_a_refused_application_gets_the_largest_granted_amount_and_the_nearest_durations():
@@ -113,6 +113,16 @@ def settings(**changes) -> RecourseSettings:
     return RecourseSettings(**{**PARAMS["explain"]["recourse"], **changes})
 
 
+def over(months: int) -> dict[str, float]:
+    """The duration proposal's change for the application's amount over ``months``, as `duration_proposals`
+    computes it."""
+    return {ANNUITY: round(monthly_instalment(APPLICATION[AMOUNT], months, SETTINGS.annual_rate), 2)}
+
+
+def score_over(score, months: int) -> float:
+    return float(score([{**APPLICATION, **over(months)}])[0])
+
+
 @pytest.mark.parametrize("changes", [{"annual_rate": 0.0}, {"annual_rate": 1.0}, {"min_months": 0},
                                      {"min_months": 60, "max_months": 60}, {"min_credit": 0.0},
                                      {"amount_step": 0.0}, {"max_credit_factor": 1.0}, {"grid": 2}])
@@ -158,12 +168,10 @@ def test_when_every_amount_is_granted_the_margin_is_the_largest_searched():
 
 
 def test_the_longest_duration_searched_is_the_last_proposed():
-    def at(months: int) -> float:
-        return float(burden_score([{**APPLICATION, ANNUITY: round(monthly_instalment(400_000.0, months, 0.12), 2)}])[0])
-
-    found = duration_proposals(APPLICATION, 24.0, burden_score, at(60) + 1e-9, SETTINGS)
+    at_60, at_61 = score_over(burden_score, 60), score_over(burden_score, 61)
+    found = duration_proposals(APPLICATION, 24.0, burden_score, at_60 + 1e-9, SETTINGS)
     assert [(kind, m) for kind, m, _ in found] == [(LONGER, 60)]
-    assert duration_proposals(APPLICATION, 24.0, burden_score, (at(60) + at(61)) / 2, SETTINGS) == []
+    assert duration_proposals(APPLICATION, 24.0, burden_score, (at_60 + at_61) / 2, SETTINGS) == []
 
 
 def test_an_application_without_a_duration_still_gets_its_probability():
@@ -208,14 +216,13 @@ def test_no_amount_is_proposed_below_the_smallest_credit_or_at_no_gain():
 
 
 def test_the_nearest_granted_durations_are_proposed_on_each_side():
-    at_30 = float(burden_score([{**APPLICATION, ANNUITY: round(monthly_instalment(400_000.0, 30, 0.12), 2)}])[0])
-    found = duration_proposals(APPLICATION, 24.0, burden_score, at_30 + 1e-9, SETTINGS)
+    found = duration_proposals(APPLICATION, 24.0, burden_score, score_over(burden_score, 30) + 1e-9, SETTINGS)
     assert [(kind, m) for kind, m, _ in found] == [(LONGER, 30)]
-    assert found[0][2] == {ANNUITY: round(monthly_instalment(400_000.0, 30, 0.12), 2)}
-    at_18 = float(instalment_score([{ANNUITY: round(monthly_instalment(400_000.0, 18, 0.12), 2)}])[0])
-    found = duration_proposals(APPLICATION, 24.0, instalment_score, at_18 + 1e-9, SETTINGS)
+    assert found[0][2] == over(30)
+    found = duration_proposals(APPLICATION, 24.0, instalment_score, score_over(instalment_score, 18) + 1e-9,
+                               SETTINGS)
     assert [(kind, m) for kind, m, _ in found] == [(SHORTER, 18)]
-    assert found[0][2] == {ANNUITY: round(monthly_instalment(400_000.0, 18, 0.12), 2)}
+    assert found[0][2] == over(18)
 
 
 def test_durations_within_a_month_of_the_request_are_not_proposals():
